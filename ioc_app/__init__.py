@@ -1,0 +1,1 @@
+"""Intelligent Operations Center (IOC) analytics dashboard for Vietnamese provinces."""

@@ -1,0 +1,189 @@
+"""What `ioc init`, `ioc demo`, `ioc ingest`, `ioc check` and `ioc user` do, on top of the layers."""
+from __future__ import annotations
+
+import csv
+import json
+import secrets
+import string
+import time
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+from ioc_app.config import Settings
+from ioc_app.errors import IocError
+
+INGEST_ORDER = ("units", "indicators", "categories", "reports", "tickets", "cameras", "sensors")
+DEMO_ROLES = {
+    "leader": "province_office",
+    "dept_head": "department",
+    "officer": "commune",
+    "approver": "province_office",
+    "unit_admin": "province_office",
+    "admin": None,
+    "wall": None,
+}
+
+
+def init_stores(settings: Settings) -> None:
+    """Create the data folders, migrate the operational DB, create the lake tables, load areas."""
+    from ioc_app.lake import connect, ensure_schema
+    from ioc_app.opdb.session import migrate
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.lake.data_path.mkdir(parents=True, exist_ok=True)
+    migrate(settings.database_url)
+    with connect(settings) as con:
+        ensure_schema(con)
+        ingest(settings, "areas", None, con=con)
+
+
+def ingest(settings: Settings, kind: str, path: Path | None, dry_run: bool = False, con=None):
+    from pipelines import run_ingest
+
+    if kind != "areas" and path is None:
+        raise IocError(f"ingest {kind}: --file PATH is required")
+    if path is not None and not path.is_file():
+        raise IocError(f"ingest {kind}: file not found: {path}")
+    return run_ingest(settings, kind, path, dry_run=dry_run, con=con)
+
+
+def report_line(kind: str, path: Path | None, report) -> str:
+    if report.unchanged:
+        return f"{kind:<10} {path.name if path else 'geo':<32} unchanged since its last ingestion"
+    reasons = ", ".join(f"{reason}: {count}" for reason, count in report.reasons.items())
+    name = path.name if path else "geo"
+    line = f"{kind:<10} {name:<32} read {report.read:>9,}  loaded {report.loaded:>9,}  quarantined {report.quarantined:>6,}"
+    return line + (f"  ({reasons})" if reasons else "")
+
+
+def report_dict(report) -> dict:
+    return {k: v for k, v in asdict(report).items() if k in ("read", "loaded", "quarantined", "reasons", "batch_id")}
+
+
+def _demo_files(settings: Settings) -> dict[str, list[Path]]:
+    """The demo sources for this province and seed: reuse a finished build, else build them."""
+    from ioc_app.demo import build_demo_sources
+
+    out_dir = settings.demo_dir
+    manifest_path = out_dir / "manifest.json"
+    wanted_end = settings.demo.end_date
+    if manifest_path.is_file():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        same = manifest["seed"] == settings.demo.seed and manifest.get("scale") == settings.demo.scale
+        if same and wanted_end in (None, date.fromisoformat(manifest["end_date"])):
+            return {kind: [out_dir / name for name in names] for kind, names in manifest["files"].items()}
+    end_date = wanted_end or date.today()
+    settings = settings.model_copy(update={"demo": settings.demo.model_copy(update={"end_date": end_date})})
+    started = time.monotonic()
+    files = build_demo_sources(settings, out_dir, scale=settings.demo.scale)
+    manifest = {
+        "province_code": settings.province_code,
+        "seed": settings.demo.seed,
+        "scale": settings.demo.scale,
+        "end_date": end_date.isoformat(),
+        "files": {kind: [str(p.relative_to(out_dir)) for p in paths] for kind, paths in files.items()},
+    }
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"demo sources written to {out_dir} in {time.monotonic() - started:.1f} s")
+    return files
+
+
+def build_demo(settings: Settings) -> None:
+    """Build (or reuse) the demo sources, ingest them with the real pipelines, create demo accounts."""
+    from ioc_app.geo import areas
+    from ioc_app.lake import connect
+    from ioc_app.opdb.catalog import import_catalog
+    from ioc_app.opdb.session import engine_for, session_scope
+
+    init_stores(settings)
+    files = _demo_files(settings)
+    started = time.monotonic()
+    unchanged = 0
+    with connect(settings) as con:
+        for kind in INGEST_ORDER:
+            for path in files.get(kind, []):
+                report = ingest(settings, kind, path, con=con)
+                unchanged += report.unchanged
+                if not report.unchanged:
+                    print(report_line(kind, path, report), flush=True)
+    note = f" ({unchanged} files unchanged since their last ingestion)" if unchanged else ""
+    print(f"ingestion finished in {time.monotonic() - started:.1f} s{note}")
+    engine = engine_for(settings.database_url)
+    with session_scope(engine) as session:
+        import_catalog(
+            session,
+            files["units"][0],
+            files["indicators"][0],
+            areas(settings.province_code),
+        )
+    _ensure_demo_accounts(settings, files["units"][0])
+
+
+def demo_password() -> str:
+    """A random password that meets the policy (upper, lower, digit, special, 16 chars)."""
+    alphabet = string.ascii_letters + string.digits
+    core = "".join(secrets.choice(alphabet) for _ in range(12))
+    return core + secrets.choice(string.ascii_uppercase) + secrets.choice(string.ascii_lowercase) + secrets.choice(string.digits) + "!"
+
+
+def _first_unit_of_kind(units_csv: Path) -> dict[str, str]:
+    found: dict[str, str] = {}
+    with units_csv.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if not row.get("valid_to"):
+                found.setdefault(row["kind"], row["unit_code"])
+    return found
+
+
+def _ensure_demo_accounts(settings: Settings, units_csv: Path) -> None:
+    from ioc_app.opdb.models import User
+    from ioc_app.opdb.session import engine_for, session_scope
+    from ioc_app.opdb.users import create_user
+
+    unit_of_kind = _first_unit_of_kind(units_csv)
+    created: list[tuple[str, str, str]] = []
+    with session_scope(engine_for(settings.database_url)) as session:
+        for role, unit_kind in DEMO_ROLES.items():
+            if session.query(User).filter_by(username=role).one_or_none() is not None:
+                continue
+            password = demo_password()
+            unit = unit_of_kind.get(unit_kind) if unit_kind else None
+            create_user(session, role, role, password, unit_code=unit, must_change_password=False,
+                        full_name=f"Demo {role}")
+            created.append((role, unit or "-", password))
+    if created:
+        print("\nDemo accounts (passwords are shown only this once):")
+        for username, unit, password in created:
+            print(f"  {username:<11} unit {unit:<16} password {password}")
+        print()
+    else:
+        print("demo accounts exist already (their passwords were printed when they were created)")
+
+
+def check(settings: Settings) -> list[str]:
+    """One line per problem with the operational DB, the analytical store or its extensions."""
+    import duckdb
+
+    from ioc_app.lake import connect
+    from ioc_app.opdb.session import check_database
+
+    problems = [f"operational DB: {p}" for p in check_database(settings.database_url)]
+    try:
+        with connect(settings, read_only=True) as con:
+            con.execute("SELECT count(*) FROM dim_area").fetchone()
+    except IocError as exc:
+        problems.append(f"analytical store: {exc}")
+    except duckdb.CatalogException:
+        problems.append("analytical store: tables missing (run `ioc init`)")
+    return problems
+
+
+def create_account(settings: Settings, name: str, role: str, password: str, unit: str | None,
+                   full_name: str | None) -> None:
+    from ioc_app.opdb.session import engine_for, migrate, session_scope
+    from ioc_app.opdb.users import create_user
+
+    migrate(settings.database_url)
+    with session_scope(engine_for(settings.database_url)) as session:
+        create_user(session, name, role, password, unit_code=unit, full_name=full_name)

@@ -1,0 +1,100 @@
+"""The `ioc` command: one sub-command per job; bad input ends with one line and exit 1."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from ioc_app.errors import IocError
+
+INGEST_KINDS = ("areas", "units", "indicators", "categories", "reports", "tickets", "cameras", "sensors")
+ROLES = ("leader", "dept_head", "officer", "approver", "unit_admin", "admin", "wall")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ioc", description="Provincial IOC analytics dashboard")
+    parser.add_argument("--config", type=Path, help="config.yaml to use (default: IOC_CONFIG or ./config.yaml)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("init", help="create or migrate the operational DB and the analytical store")
+
+    demo = sub.add_parser("demo", help="build and ingest the demo for the configured province, then serve")
+    demo.add_argument("--no-serve", action="store_true", help="build the demo and exit")
+    demo.add_argument("--port", type=int, help="port to serve on (default: server.port)")
+
+    ingest = sub.add_parser("ingest", help="ingest one source file into the analytical store")
+    ingest.add_argument("kind", choices=INGEST_KINDS)
+    ingest.add_argument("--file", type=Path, help="source file (not needed for 'areas')")
+    ingest.add_argument("--dry-run", action="store_true", help="validate without writing")
+    ingest.add_argument("--json", action="store_true", help="print the batch report as JSON on the last line")
+
+    serve = sub.add_parser("serve", help="serve the app with gunicorn in the foreground")
+    serve.add_argument("--port", type=int, help="port (default: server.port)")
+
+    sub.add_parser("check", help="check config, both stores and the DuckDB extensions")
+
+    user = sub.add_parser("user", help="manage accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    create = user_sub.add_parser("create", help="create an account")
+    create.add_argument("name")
+    create.add_argument("--role", required=True, choices=ROLES)
+    create.add_argument("--unit", help="reporting unit code the account belongs to")
+    create.add_argument("--full-name")
+    create.add_argument("--password-stdin", action="store_true", required=True,
+                        help="read the password from standard input")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ioc_app import bootstrap
+    from ioc_app.config import load_settings
+
+    if args.config:
+        os.environ["IOC_CONFIG"] = str(args.config.resolve())
+    settings = load_settings(args.config)
+    if args.command == "init":
+        bootstrap.init_stores(settings)
+        print("stores ready")
+    elif args.command == "demo":
+        bootstrap.build_demo(settings)
+        if not args.no_serve:
+            from ioc_app.serve import serve
+
+            serve(settings, args.port)
+    elif args.command == "ingest":
+        report = bootstrap.ingest(settings, args.kind, args.file, dry_run=args.dry_run)
+        line = bootstrap.report_line(args.kind, args.file, report)
+        print(json.dumps(bootstrap.report_dict(report), ensure_ascii=False) if args.json else line)
+    elif args.command == "serve":
+        from ioc_app.serve import serve
+
+        serve(settings, args.port)
+    elif args.command == "check":
+        problems = bootstrap.check(settings)
+        for problem in problems:
+            print(problem)
+        if not problems:
+            print("ok: config, operational DB, analytical store and extensions are usable")
+        return 1 if problems else 0
+    elif args.command == "user":
+        password = sys.stdin.readline().rstrip("\n")
+        bootstrap.create_account(settings, args.name, args.role, password, args.unit, args.full_name)
+        print(f"user {args.name} created with role {args.role}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except IocError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

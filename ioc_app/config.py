@@ -1,0 +1,164 @@
+"""Load and validate config.yaml; every problem becomes a one-line ConfigError."""
+from __future__ import annotations
+
+import os
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ioc_app.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
+    "IOC_PROVINCE": ("province",),
+    "IOC_DATA_DIR": ("data_dir",),
+    "IOC_DATABASE_URL": ("database_url",),
+    "IOC_LAKE_CATALOG": ("lake", "catalog"),
+    "IOC_LAKE_DATA_PATH": ("lake", "data_path"),
+    "IOC_GEO_BOUNDARIES": ("geo", "boundaries"),
+    "IOC_DEMO_END_DATE": ("demo", "end_date"),
+    "IOC_PORT": ("server", "port"),
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LakeSettings(_Strict):
+    catalog: str = "sqlite:data/lake/catalog.sqlite"
+    data_path: Path = Path("data/lake/files")
+
+    @field_validator("catalog")
+    @classmethod
+    def _known_catalog(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgres:")):
+            raise ValueError("must start with 'sqlite:' or 'postgres:'")
+        return value
+
+
+class GeoSettings(_Strict):
+    boundaries: Path | None = None
+
+
+class DemoSettings(_Strict):
+    seed: int = 20250701
+    end_date: date | None = None
+    # Share of the full demo volume (tickets, cameras, sensors); tests use a fraction.
+    scale: float = Field(1.0, gt=0, le=10)
+
+
+class ServerSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8050, ge=1, le=65535)
+    workers: int = Field(2, ge=1, le=64)
+    threads: int = Field(4, ge=1, le=64)
+    session_minutes: int = Field(480, ge=1)
+
+
+class UiSettings(_Strict):
+    language: Literal["vi", "en"] = "vi"
+    # Indicator codes shown as KPI tiles on the overview, and the trend shown first.
+    headline_indicators: tuple[str, ...] = ()
+    trend_indicators: tuple[str, ...] = ()
+
+
+class Settings(_Strict):
+    """The validated configuration; relative paths are resolved against the config file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
+
+    province: str = "Vĩnh Long"
+    data_dir: Path = Path("data")
+    database_url: str = "sqlite:///data/ioc.db"
+    lake: LakeSettings = LakeSettings()
+    geo: GeoSettings = GeoSettings()
+    demo: DemoSettings = DemoSettings()
+    server: ServerSettings = ServerSettings()
+    ui: UiSettings = UiSettings()
+    base_dir: Path = REPO_ROOT
+
+    @cached_property
+    def province_code(self) -> str:
+        from ioc_app.geo import resolve_province
+
+        return resolve_province(self.province).code
+
+    @property
+    def demo_dir(self) -> Path:
+        return self.data_dir / "demo" / self.province_code
+
+
+def _set_path(raw: dict, keys: tuple[str, ...], value: str) -> None:
+    node = raw
+    for key in keys[:-1]:
+        if not isinstance(node.get(key), dict):
+            node[key] = {}
+        node = node[key]
+    node[keys[-1]] = value
+
+
+def _absolute(base: Path, path: Path) -> Path:
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def _resolve_paths(settings: Settings) -> Settings:
+    base = settings.base_dir
+    data_dir = _absolute(base, settings.data_dir)
+    catalog = settings.lake.catalog
+    if catalog.startswith("sqlite:"):
+        catalog = "sqlite:" + str(_absolute(base, Path(catalog.removeprefix("sqlite:"))))
+    url = settings.database_url
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        url = "sqlite:///" + str(_absolute(base, Path(url.removeprefix("sqlite:///"))))
+    boundaries = settings.geo.boundaries
+    if boundaries is not None:
+        boundaries = _absolute(base, boundaries)
+        if not boundaries.is_file():
+            raise ConfigError(f"geo.boundaries: file not found: {boundaries} (fix the path or leave it empty)")
+    return settings.model_copy(
+        update={
+            "data_dir": data_dir,
+            "database_url": url,
+            "lake": LakeSettings(catalog=catalog, data_path=_absolute(base, settings.lake.data_path)),
+            "geo": GeoSettings(boundaries=boundaries),
+        }
+    )
+
+
+def _describe(error: dict) -> str:
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"{key}: unknown key (check its spelling against config.yaml)"
+    return f"{key}: {error['msg']} (got {error.get('input')!r})"
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read, override from IOC_* variables, validate, and resolve paths and the province."""
+    config_path = Path(path or os.environ.get("IOC_CONFIG") or REPO_ROOT / "config.yaml")
+    if not config_path.is_file():
+        raise ConfigError(f"config file not found: {config_path} (set IOC_CONFIG or create config.yaml)")
+    try:
+        raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{config_path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{config_path}: the top level must be a mapping of keys")
+    for env, keys in ENV_OVERRIDES.items():
+        if os.environ.get(env):
+            _set_path(raw, keys, os.environ[env])
+    raw.setdefault("base_dir", config_path.resolve().parent)
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{config_path}: {_describe(exc.errors()[0])}") from None
+    settings = _resolve_paths(settings)
+    settings.province_code  # resolve now: an unknown province is a config error at start
+    return settings

@@ -1,0 +1,79 @@
+"""The tables of the analytical store (docs/interfaces.md), created if missing."""
+from __future__ import annotations
+
+import duckdb
+
+LINEAGE = "batch_id VARCHAR, source VARCHAR, loaded_at TIMESTAMP"
+
+TABLES: dict[str, str] = {
+    "dim_area": "area_key VARCHAR, code VARCHAR, name VARCHAR, short_name VARCHAR, level VARCHAR, "
+                "parent_key VARCHAR, province_code VARCHAR, valid_from DATE, valid_to DATE, "
+                "lat DOUBLE, lon DOUBLE, area_km2 DOUBLE",
+    "dim_area_crosswalk": "old_key VARCHAR, old_level VARCHAR, new_key VARCHAR, new_level VARCHAR, weight DOUBLE",
+    "dim_unit": "unit_code VARCHAR, name VARCHAR, kind VARCHAR, parent_code VARCHAR, area_key VARCHAR, "
+                "valid_from DATE, valid_to DATE",
+    "dim_indicator": "indicator_code VARCHAR, name_vi VARCHAR, name_en VARCHAR, unit VARCHAR, sector VARCHAR, "
+                     "frequency VARCHAR, aggregation VARCHAR, direction VARCHAR, value_type VARCHAR, level VARCHAR",
+    "dim_indicator_target": "indicator_code VARCHAR, year INTEGER, target DOUBLE",
+    "dim_category": "category_code VARCHAR, criterion VARCHAR, name_vi VARCHAR, name_en VARCHAR",
+    "dim_camera": "camera_id VARCHAR, name VARCHAR, kind VARCHAR, lat DOUBLE, lon DOUBLE, area_key VARCHAR, "
+                  "installed_at TIMESTAMP",
+    "dim_sensor": "sensor_id VARCHAR, name VARCHAR, kind VARCHAR, unit VARCHAR, threshold DOUBLE, "
+                  "lat DOUBLE, lon DOUBLE, area_key VARCHAR",
+    "fact_indicator_value": "indicator_code VARCHAR, area_key VARCHAR, original_area_code VARCHAR, "
+                            "unit_code VARCHAR, period VARCHAR, period_type VARCHAR, period_start DATE, "
+                            "category_code VARCHAR, value DOUBLE, submission_id VARCHAR, approved_at TIMESTAMP, "
+                            + LINEAGE,
+    "fact_ticket": "ticket_id VARCHAR, service_code VARCHAR, service_name VARCHAR, status VARCHAR, "
+                   "requested_at TIMESTAMP, updated_at TIMESTAMP, expected_at TIMESTAMP, closed_at TIMESTAMP, "
+                   "lat DOUBLE, lon DOUBLE, area_key VARCHAR, original_area_code VARCHAR, agency VARCHAR, "
+                   "address VARCHAR, description VARCHAR, satisfaction INTEGER, " + LINEAGE,
+    "fact_ticket_event": "ticket_id VARCHAR, status VARCHAR, event_at TIMESTAMP, " + LINEAGE,
+    "fact_camera_status": "camera_id VARCHAR, observed_at TIMESTAMP, online BOOLEAN, " + LINEAGE,
+    "fact_camera_event": "camera_id VARCHAR, event_at TIMESTAMP, event_type VARCHAR, detail VARCHAR, " + LINEAGE,
+    "fact_sensor_reading": "sensor_id VARCHAR, observed_at TIMESTAMP, value DOUBLE, " + LINEAGE,
+    "agg_sensor_hourly": "sensor_id VARCHAR, area_key VARCHAR, hour TIMESTAMP, n BIGINT, avg_value DOUBLE, "
+                         "min_value DOUBLE, max_value DOUBLE",
+    "agg_sensor_daily": "sensor_id VARCHAR, area_key VARCHAR, day DATE, n BIGINT, avg_value DOUBLE, "
+                        "min_value DOUBLE, max_value DOUBLE",
+    "agg_ticket_daily": "day DATE, area_key VARCHAR, service_code VARCHAR, status VARCHAR, opened BIGINT, closed BIGINT",
+    "agg_indicator_area": "indicator_code VARCHAR, area_key VARCHAR, level VARCHAR, period VARCHAR, "
+                          "period_type VARCHAR, period_start DATE, category_code VARCHAR, value DOUBLE",
+    "ingest_batch": "batch_id VARCHAR, kind VARCHAR, source VARCHAR, file VARCHAR, started_at TIMESTAMP, "
+                    "finished_at TIMESTAMP, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, "
+                    "status VARCHAR, content_sha256 VARCHAR",
+    "quarantine": "batch_id VARCHAR, kind VARCHAR, source VARCHAR, file VARCHAR, row_number BIGINT, "
+                  "column_name VARCHAR, reason VARCHAR, raw VARCHAR, quarantined_at TIMESTAMP",
+}
+
+# Tables written in small batches (catalog rows, a few tickets, one heartbeat round):
+# inserts up to this many rows are stored in the catalog instead of one Parquet file each;
+# lake.maintenance.compact() flushes them to Parquet.
+INLINE_ROW_LIMIT = 1000
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the missing tables in one transaction; no write (and no snapshot) when none is missing."""
+    existing = {row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'lake' AND schema_name = 'main'").fetchall()}
+    limit = con.execute(
+        "SELECT value FROM lake.options() WHERE option_name = 'data_inlining_row_limit' AND scope = 'GLOBAL'"
+    ).fetchone()
+    missing = [name for name in TABLES if name not in existing]
+    if not missing and limit is not None and int(limit[0]) == INLINE_ROW_LIMIT:
+        return
+    con.execute("BEGIN")
+    try:
+        for name in missing:
+            con.execute(f"CREATE TABLE IF NOT EXISTS lake.main.{name} ({TABLES[name]})")
+        if limit is None or int(limit[0]) != INLINE_ROW_LIMIT:
+            con.execute(f"CALL lake.set_option('data_inlining_row_limit', {INLINE_ROW_LIMIT})")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def columns(table: str) -> list[tuple[str, str]]:
+    """(name, SQL type) of each column of a lake table, in order."""
+    return [tuple(part.strip().split(" ", 1)) for part in TABLES[table].split(",")]

@@ -1,0 +1,1 @@
+"""Operational DB: users, catalogs, submissions and the audit log (SQLAlchemy 2 + Alembic)."""

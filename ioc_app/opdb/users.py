@@ -1,0 +1,208 @@
+"""Accounts: password policy, slow hashes, login checks, password changes, closing (never deleting)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ioc_app.errors import IocError
+from ioc_app.opdb.audit import record
+from ioc_app.opdb.models import PasswordHistory, Role, Unit, User, now_ict
+
+HASH_METHOD = "scrypt"
+MIN_LENGTH = 8
+HISTORY_DEPTH = 5
+PASSWORD_MAX_AGE = timedelta(days=182)
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+class WeakPasswordError(IocError):
+    """The password breaks the policy; the message lists every rule it breaks."""
+
+
+def policy_problems(password: str) -> list[str]:
+    """Every rule of the password policy that `password` breaks, in plain words."""
+    rules = [
+        (len(password) >= MIN_LENGTH, f"at least {MIN_LENGTH} characters"),
+        (any(c.isupper() for c in password), "an upper-case letter"),
+        (any(c.islower() for c in password), "a lower-case letter"),
+        (any(c.isdigit() for c in password), "a digit"),
+        (
+            any(not c.isalnum() and not c.isspace() for c in password),
+            "a special character such as ! @ # or %",
+        ),
+    ]
+    return [rule for ok, rule in rules if not ok]
+
+
+def check_policy(password: str) -> None:
+    problems = policy_problems(password)
+    if problems:
+        raise WeakPasswordError("password too weak: it needs " + ", ".join(problems))
+
+
+def _hash(password: str) -> str:
+    return generate_password_hash(password, method=HASH_METHOD)
+
+
+@lru_cache(maxsize=1)
+def _decoy_hash() -> str:
+    """A hash to check against when the username is unknown, so both cases take as long."""
+    return _hash("decoy password that no account has")
+
+
+def normalize_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalars(select(User).where(User.username == normalize_username(username))).one_or_none()
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def _remember(session: Session, user: User) -> None:
+    """Add the current hash to the history and keep only the newest HISTORY_DEPTH entries."""
+    session.add(
+        PasswordHistory(
+            user_id=user.id, password_hash=user.password_hash, changed_at=user.password_changed_at
+        )
+    )
+    session.flush()
+    stale = session.scalars(
+        select(PasswordHistory)
+        .where(PasswordHistory.user_id == user.id)
+        .order_by(PasswordHistory.changed_at.desc(), PasswordHistory.id.desc())
+        .offset(HISTORY_DEPTH)
+    ).all()
+    for entry in stale:
+        session.delete(entry)
+
+
+def _public(user: User) -> dict:
+    """What the audit log keeps about an account (never the password hash)."""
+    return {
+        "username": user.username,
+        "full_name": user.full_name,
+        "role": user.role_code,
+        "unit_id": user.unit_id,
+        "is_active": user.is_active,
+        "must_change_password": user.must_change_password,
+    }
+
+
+def create_user(
+    session: Session,
+    username: str,
+    role: str,
+    password: str,
+    unit_code: str | None = None,
+    must_change_password: bool = True,
+    full_name: str | None = None,
+    *,
+    actor: str = "system",
+) -> User:
+    """Create an account; bad input raises IocError (WeakPasswordError for the password)."""
+    name = normalize_username(username)
+    if not USERNAME.match(name):
+        raise IocError(
+            f"username {username!r} is not valid: use 2-64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    if session.get(Role, role) is None:
+        known = ", ".join(session.scalars(select(Role.code).order_by(Role.code)))
+        raise IocError(f"unknown role {role!r} (known roles: {known})")
+    unit = None
+    if unit_code is not None:
+        unit = session.scalars(select(Unit).where(Unit.code == unit_code)).one_or_none()
+        if unit is None:
+            raise IocError(f"unknown unit {unit_code!r} (import the unit catalog first or fix the unit code)")
+    if find_user(session, name) is not None:
+        raise IocError(f"username {name!r} exists already (choose another name)")
+    check_policy(password)
+    now = now_ict()
+    user = User(
+        username=name,
+        full_name=full_name,
+        role_code=role,
+        unit_id=unit.id if unit else None,
+        password_hash=_hash(password),
+        must_change_password=must_change_password,
+        password_changed_at=now,
+        failed_logins=0,
+        is_active=True,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    _remember(session, user)
+    record(session, actor, "create", "user", user.id, None, _public(user))
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this name and password, else None; a wrong password counts a failed login."""
+    user = find_user(session, username)
+    if user is None:
+        check_password_hash(_decoy_hash(), password)
+        return None
+    if not check_password_hash(user.password_hash, password):
+        user.failed_logins += 1
+        session.flush()
+        return None
+    if not user.is_active:
+        return None
+    if user.failed_logins:
+        user.failed_logins = 0
+        session.flush()
+    return user
+
+
+def password_change_due(user: User, now: datetime | None = None) -> bool:
+    """True when the user must pick a new password: first login, reset, or older than six months."""
+    return user.must_change_password or (now or now_ict()) - user.password_changed_at > PASSWORD_MAX_AGE
+
+
+def set_password(session: Session, user: User, new_password: str, *, actor: str | None = None) -> None:
+    """Change the password; refuses weak ones and any of the last HISTORY_DEPTH passwords."""
+    check_policy(new_password)
+    recent = session.scalars(
+        select(PasswordHistory.password_hash)
+        .where(PasswordHistory.user_id == user.id)
+        .order_by(PasswordHistory.changed_at.desc(), PasswordHistory.id.desc())
+        .limit(HISTORY_DEPTH)
+    ).all()
+    if any(check_password_hash(old, new_password) for old in {user.password_hash, *recent}):
+        raise WeakPasswordError(
+            f"password was used recently: choose one that differs from the last {HISTORY_DEPTH}"
+        )
+    user.password_hash = _hash(new_password)
+    user.password_changed_at = now_ict()
+    user.must_change_password = actor is not None and actor != user.username
+    user.failed_logins = 0
+    session.flush()
+    _remember(session, user)
+    record(
+        session, actor or user.username, "set_password", "user", user.id, None, {"username": user.username}
+    )
+
+
+def close_user(session: Session, username: str, *, actor: str = "system") -> User:
+    """Deactivate an account for good; the row stays because its data must keep its author."""
+    user = find_user(session, username)
+    if user is None:
+        raise IocError(f"unknown user {username!r}")
+    if user.is_active:
+        before = _public(user)
+        user.is_active = False
+        user.closed_at = now_ict()
+        session.flush()
+        record(session, actor, "close", "user", user.id, before, _public(user))
+    return user

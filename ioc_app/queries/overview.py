@@ -1,0 +1,164 @@
+"""Queries behind the overview page: KPI tiles, the commune map and the trend charts."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+from ioc_app.queries.scope import Scope
+
+REFORM_DATE = "2025-07-01"
+CAMERA_HEARTBEAT_MINUTES = 30
+SENSOR_FRESH_MINUTES = 60
+
+
+def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> pd.DataFrame:
+    return con.execute(sql, params).df()
+
+
+def figures_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """Approved figures in the store: how many, for how many indicators, latest period."""
+    cond, params = scope.area_filter("f.area_key")
+    return _df(con, f"""
+        SELECT count(*) AS figures,
+               count(DISTINCT f.indicator_code) AS indicators,
+               max(f.approved_at) AS as_of,
+               arg_max(f.period, f.period_start) AS latest_period
+        FROM fact_indicator_value f
+        WHERE {cond}""", params)
+
+
+def tickets_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """Open and overdue tickets at the time of the newest ticket update."""
+    cond, params = scope.area_filter("area_key")
+    return _df(con, f"""
+        WITH t AS (SELECT * FROM fact_ticket WHERE {cond}),
+             now_ AS (SELECT max(updated_at) AS as_of FROM t)
+        SELECT count(*) FILTER (WHERE status <> 'closed') AS open,
+               count(*) FILTER (WHERE status <> 'closed' AND expected_at < now_.as_of) AS overdue,
+               count(*) AS total,
+               any_value(now_.as_of) AS as_of
+        FROM t, now_""", params)
+
+
+def cameras_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """Cameras whose newest heartbeat is recent and says online, at the newest heartbeat round."""
+    cond, params = scope.area_filter("c.area_key")
+    return _df(con, f"""
+        WITH cams AS (SELECT camera_id FROM dim_camera c WHERE {cond}),
+             now_ AS (SELECT max(observed_at) AS as_of FROM fact_camera_status),
+             latest AS (
+                SELECT s.camera_id, arg_max(s.online, s.observed_at) AS online, max(s.observed_at) AS seen
+                FROM fact_camera_status s, now_
+                WHERE s.observed_at >= now_.as_of - INTERVAL 1 DAY
+                  AND s.camera_id IN (SELECT camera_id FROM cams)
+                GROUP BY s.camera_id)
+        SELECT (SELECT count(*) FROM cams) AS total,
+               count(*) FILTER (WHERE latest.online
+                   AND latest.seen >= now_.as_of - INTERVAL {CAMERA_HEARTBEAT_MINUTES} MINUTE) AS online,
+               any_value(now_.as_of) AS as_of
+        FROM now_ LEFT JOIN latest ON TRUE""", params)
+
+
+def sensors_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """Sensors whose newest reading is above their threshold, per kind."""
+    cond, params = scope.area_filter("d.area_key")
+    return _df(con, f"""
+        WITH sens AS (SELECT sensor_id, kind, threshold FROM dim_sensor d WHERE {cond}),
+             now_ AS (SELECT max(observed_at) AS as_of FROM fact_sensor_reading),
+             latest AS (
+                SELECT r.sensor_id, arg_max(r.value, r.observed_at) AS value
+                FROM fact_sensor_reading r, now_
+                WHERE r.observed_at >= now_.as_of - INTERVAL {SENSOR_FRESH_MINUTES} MINUTE
+                GROUP BY r.sensor_id)
+        SELECT sens.kind,
+               count(*) AS total,
+               count(*) FILTER (WHERE latest.value > sens.threshold) AS over,
+               any_value(now_.as_of) AS as_of
+        FROM sens LEFT JOIN latest USING (sensor_id), now_
+        GROUP BY sens.kind ORDER BY sens.kind""", params)
+
+
+def headline_indicators(con: duckdb.DuckDBPyConnection, scope: Scope, codes: list[str]) -> pd.DataFrame:
+    """Province headline of each indicator at its latest period, with that year's target and
+    the same point of the year before. Summed indicators are cumulated from January (year to
+    date), as provincial reports state them against the annual plan; rates are the latest value."""
+    return _df(con, """
+        WITH v AS (
+            SELECT a.indicator_code, a.period, a.period_type, a.period_start, a.value
+            FROM agg_indicator_area a JOIN dim_area d ON d.area_key = a.area_key
+            WHERE d.level = 'province' AND d.code = ? AND a.category_code = 'total'
+              AND a.indicator_code IN (SELECT unnest(?::VARCHAR[]))),
+             latest AS (
+                SELECT indicator_code, arg_max(period, period_start) AS period,
+                       arg_max(period_type, period_start) AS period_type, max(period_start) AS period_start
+                FROM v GROUP BY 1),
+             ytd AS (
+                SELECT l.indicator_code,
+                       sum(v.value) FILTER (WHERE year(v.period_start) = year(l.period_start)) AS this_year,
+                       sum(v.value) FILTER (WHERE year(v.period_start) = year(l.period_start) - 1
+                                          AND v.period_start <= l.period_start - INTERVAL 1 YEAR) AS last_year,
+                       arg_max(v.value, v.period_start) FILTER (WHERE v.period_start = l.period_start) AS latest_value,
+                       arg_max(v.value, v.period_start) FILTER (
+                           WHERE v.period_start = l.period_start - INTERVAL 1 YEAR) AS latest_last_year
+                FROM latest l JOIN v ON v.indicator_code = l.indicator_code AND v.period_type = l.period_type
+                                    AND v.period_start <= l.period_start
+                GROUP BY 1)
+        SELECT i.indicator_code, i.name_vi, i.name_en, i.unit, i.direction, i.aggregation,
+               l.period, l.period_type, l.period_start,
+               i.aggregation = 'sum' AS cumulative,
+               CASE WHEN i.aggregation = 'sum' THEN y.this_year ELSE y.latest_value END AS value,
+               CASE WHEN i.aggregation = 'sum' THEN y.last_year ELSE y.latest_last_year END AS last_year,
+               t.target
+        FROM latest l JOIN ytd y USING (indicator_code)
+        JOIN dim_indicator i USING (indicator_code)
+        LEFT JOIN dim_indicator_target t
+               ON t.indicator_code = l.indicator_code AND t.year = year(l.period_start)
+        ORDER BY list_position(?::VARCHAR[], i.indicator_code)""",
+        [scope.province_code, codes, codes])
+
+
+def commune_tickets(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime | None) -> pd.DataFrame:
+    """Per current commune: open, overdue and last-30-days ticket counts (zero where none)."""
+    cond, params = scope.area_filter("d.area_key")
+    return _df(con, f"""
+        SELECT d.area_key, d.code, d.name,
+               count(t.ticket_id) FILTER (WHERE t.status <> 'closed') AS open,
+               count(t.ticket_id) FILTER (WHERE t.status <> 'closed' AND t.expected_at < ?) AS overdue,
+               count(t.ticket_id) FILTER (WHERE t.requested_at >= ?::TIMESTAMP - INTERVAL 30 DAY) AS received
+        FROM dim_area d LEFT JOIN fact_ticket t ON t.area_key = d.area_key
+        WHERE d.level = 'commune' AND d.province_code = ? AND {cond}
+        GROUP BY d.area_key, d.code, d.name ORDER BY d.code""",
+        [as_of, as_of, scope.province_code, *params])
+
+
+def monthly_tickets(con: duckdb.DuckDBPyConnection, scope: Scope, months: int) -> pd.DataFrame:
+    """Tickets received and resolved per month over the last `months` months."""
+    cond, params = scope.area_filter("area_key")
+    return _df(con, f"""
+        WITH m AS (
+            SELECT date_trunc('month', day) AS month, sum(opened) AS received, sum(closed) AS resolved
+            FROM agg_ticket_daily WHERE {cond} GROUP BY 1)
+        SELECT * FROM m
+        WHERE month > (SELECT max(month) FROM m) - to_months(?)
+        ORDER BY month""", [*params, months])
+
+
+def indicator_series(con: duckdb.DuckDBPyConnection, scope: Scope, indicator_code: str) -> pd.DataFrame:
+    """Province series of one indicator (total category), continuous across the July 2025 reform."""
+    return _df(con, """
+        SELECT a.period, a.period_start, a.value
+        FROM agg_indicator_area a JOIN dim_area d ON d.area_key = a.area_key
+        WHERE d.level = 'province' AND d.code = ? AND a.indicator_code = ? AND a.category_code = 'total'
+        ORDER BY a.period_start""", [scope.province_code, indicator_code])
+
+
+def indicator_choices(con: duckdb.DuckDBPyConnection, frequency: str) -> pd.DataFrame:
+    """Indicators of one frequency that have figures, for pickers."""
+    return _df(con, """
+        SELECT i.indicator_code, i.name_vi, i.name_en, i.unit, i.sector
+        FROM dim_indicator i
+        WHERE i.frequency = ?
+          AND EXISTS (SELECT 1 FROM agg_indicator_area a WHERE a.indicator_code = i.indicator_code)
+        ORDER BY i.sector, i.name_vi""", [frequency])

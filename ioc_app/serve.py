@@ -1,0 +1,32 @@
+"""Run the web app under gunicorn (gthread workers) in the foreground."""
+from __future__ import annotations
+
+import os
+import sys
+
+from ioc_app.config import Settings
+
+
+def gunicorn_argv(settings: Settings, port: int | None = None) -> list[str]:
+    server = settings.server
+    return [
+        sys.executable, "-m", "gunicorn",
+        "--worker-class", "gthread",
+        "--workers", str(server.workers),
+        "--threads", str(server.threads),
+        "--bind", f"{server.host}:{port or server.port}",
+        "--timeout", "120",
+        "--graceful-timeout", "10",
+        "--no-control-socket",
+        "--access-logfile", "-",
+        "--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+        "ioc_app.web.wsgi:app",
+    ]
+
+
+def serve(settings: Settings, port: int | None = None) -> None:
+    """Replace this process with gunicorn; workers read the same config through IOC_CONFIG."""
+    os.environ.setdefault("IOC_CONFIG", str(settings.base_dir / "config.yaml"))
+    print(f"serving on http://{settings.server.host}:{port or settings.server.port}", flush=True)
+    argv = gunicorn_argv(settings, port)
+    os.execv(argv[0], argv)

@@ -1,0 +1,91 @@
+"""Interface texts in Vietnamese (default) and English, and number/date formats via babel."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.dates import format_datetime
+from babel.numbers import format_decimal, format_percent
+
+LOCALES = {"vi": "vi_VN", "en": "en_GB"}
+
+TEXTS: dict[str, dict[str, str]] = {
+    "app_title": {"vi": "Trung tâm Điều hành Thông minh", "en": "Intelligent Operations Center"},
+    "province_prefix": {"vi": "Tỉnh", "en": "Province"},
+    "overview": {"vi": "Tổng quan", "en": "Overview"},
+    "logout": {"vi": "Đăng xuất", "en": "Sign out"},
+    "login_title": {"vi": "Đăng nhập", "en": "Sign in"},
+    "username": {"vi": "Tên đăng nhập", "en": "Username"},
+    "password": {"vi": "Mật khẩu", "en": "Password"},
+    "login_button": {"vi": "Đăng nhập", "en": "Sign in"},
+    "login_failed": {"vi": "Tên đăng nhập hoặc mật khẩu không đúng.", "en": "Wrong username or password."},
+    "login_expired": {"vi": "Phiên đăng nhập đã hết hạn, vui lòng thử lại.", "en": "The form expired, please try again."},
+    "kpi_figures": {"vi": "Số liệu KT-XH đã duyệt", "en": "Approved socio-economic figures"},
+    "kpi_figures_sub": {"vi": "{n} chỉ tiêu, kỳ mới nhất {period}", "en": "{n} indicators, latest period {period}"},
+    "kpi_tickets": {"vi": "Phản ánh đang xử lý", "en": "Open citizen tickets"},
+    "kpi_tickets_sub": {"vi": "{overdue} quá hạn", "en": "{overdue} overdue"},
+    "kpi_cameras": {"vi": "Camera trực tuyến", "en": "Cameras online"},
+    "kpi_cameras_sub": {"vi": "{online} / {total} camera", "en": "{online} of {total} cameras"},
+    "kpi_sensors": {"vi": "Cảm biến vượt ngưỡng", "en": "Sensors over threshold"},
+    "kpi_sensors_sub": {"vi": "trên {total} cảm biến", "en": "of {total} sensors"},
+    "kpi_growth": {"vi": "Tăng trưởng GRDP", "en": "GRDP growth"},
+    "kpi_budget": {"vi": "Thu ngân sách", "en": "Budget revenue"},
+    "map_title": {"vi": "Phản ánh đang xử lý theo xã, phường", "en": "Open tickets by commune"},
+    "map_metric": {"vi": "Chỉ số bản đồ", "en": "Map measure"},
+    "metric_open": {"vi": "Phản ánh đang xử lý", "en": "Open tickets"},
+    "metric_overdue": {"vi": "Phản ánh quá hạn", "en": "Overdue tickets"},
+    "metric_received": {"vi": "Phản ánh tiếp nhận 30 ngày", "en": "Tickets received, 30 days"},
+    "approximate": {"vi": "Ranh giới gần đúng, chỉ để minh họa", "en": "Approximate boundaries, for illustration only"},
+    "trend_title": {"vi": "Diễn biến chỉ tiêu", "en": "Indicator trend"},
+    "tickets_monthly": {"vi": "Phản ánh tiếp nhận và giải quyết theo tháng",
+                        "en": "Tickets received and resolved per month"},
+    "ytd": {"vi": "lũy kế đến {period}", "en": "year to date, {period}"},
+    "of_plan": {"vi": "đạt {share} KH", "en": "{share} of plan"},
+    "plan": {"vi": "KH {value}", "en": "plan {value}"},
+    "vs_last_year": {"vi": "{change} so cùng kỳ", "en": "{change} on last year"},
+    "points": {"vi": "điểm %", "en": "pts"},
+    "communes_count": {"vi": "{n} xã, phường", "en": "{n} communes"},
+    "source_figures": {"vi": "Số liệu KT-XH", "en": "Socio-economic figures"},
+    "source_tickets": {"vi": "Phản ánh", "en": "Tickets"},
+    "source_cameras": {"vi": "Camera", "en": "Cameras"},
+    "source_sensors": {"vi": "Cảm biến", "en": "Sensors"},
+    "reform_line": {"vi": "Sắp xếp ĐVHC 1/7/2025", "en": "Reform 1 Jul 2025"},
+    "received": {"vi": "Tiếp nhận", "en": "Received"},
+    "resolved": {"vi": "Đã giải quyết", "en": "Resolved"},
+    "tickets_unit": {"vi": "phản ánh", "en": "tickets"},
+    "as_of": {"vi": "Dữ liệu đến", "en": "Data as of"},
+    "no_data": {"vi": "Chưa có dữ liệu", "en": "No data yet"},
+    "language": {"vi": "English", "en": "Tiếng Việt"},
+}
+
+
+def t(key: str, lang: str, **values: object) -> str:
+    text = TEXTS[key].get(lang) or TEXTS[key]["vi"]
+    return text.format(**values) if values else text
+
+
+def number(value: float | int | None, lang: str, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=LOCALES[lang])
+
+
+def percent(value: float | None, lang: str, digits: int = 1, signed: bool = False) -> str:
+    if value is None:
+        return "–"
+    pattern = "#,##0." + "0" * digits + "%"
+    if signed:
+        pattern = f"+{pattern};-{pattern}"
+    return format_percent(value, format=pattern, locale=LOCALES[lang])
+
+
+def signed(value: float, lang: str, digits: int = 1) -> str:
+    pattern = "#,##0." + "0" * digits
+    return format_decimal(value, format=f"+{pattern};-{pattern}", locale=LOCALES[lang])
+
+
+def when(value: datetime | None, lang: str) -> str:
+    if value is None:
+        return "–"
+    pattern = "HH:mm dd/MM/yyyy" if lang == "vi" else "dd MMM yyyy HH:mm"
+    return format_datetime(value, pattern, locale=LOCALES[lang])

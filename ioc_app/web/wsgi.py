@@ -1,0 +1,5 @@
+"""gunicorn entry point: `gunicorn ioc_app.web.wsgi:app` (config from IOC_CONFIG)."""
+from ioc_app.config import load_settings
+from ioc_app.web.app import create_app
+
+app = create_app(load_settings())

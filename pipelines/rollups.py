@@ -1,0 +1,137 @@
+"""Rollups the dashboards read, recomputed only for the partitions a batch touched.
+
+Each function takes the name of a temp table listing the touched partitions, deletes
+those partitions from the agg_* table and rebuilds them from the facts, inside the
+batch's transaction.
+
+agg_indicator_area rule (current units only):
+- the figure of an (indicator, area, period, category) is the one with the latest approved_at;
+- commune value: the commune's own figure when reported; otherwise old units mapped to
+  it through dim_area_crosswalk, using the finest old level reported for that indicator,
+  period and category (old communes, else old districts): `sum` indicators add
+  value x weight, `avg`/`ratio`/`latest` take the weight-weighted average of the parts;
+- province value: the province figure when reported; else the old provinces' figures
+  mapped to it (sum, or weighted average); else the aggregation of its commune values
+  (sum for `sum`, mean for the others).
+"""
+from __future__ import annotations
+
+import duckdb
+
+L = "lake.main"
+
+
+def sensors(con: duckdb.DuckDBPyConnection, touched_hours: str) -> None:
+    """`touched_hours(sensor_id, hour)`: rebuild agg_sensor_hourly and agg_sensor_daily for them."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {touched_hours}_days AS "
+                f"SELECT DISTINCT sensor_id, CAST(hour AS DATE) AS day FROM {touched_hours}")
+    days = f"{touched_hours}_days"
+    bounds = (f"r.observed_at >= (SELECT min(day) FROM {days}) "
+              f"AND r.observed_at < (SELECT max(day) FROM {days}) + INTERVAL 1 DAY")
+    for table, bucket, touched, column in (
+        ("agg_sensor_hourly", "date_trunc('hour', r.observed_at)", touched_hours, "hour"),
+        ("agg_sensor_daily", "CAST(r.observed_at AS DATE)", days, "day"),
+    ):
+        con.execute(f"DELETE FROM {L}.{table} AS a WHERE EXISTS (SELECT 1 FROM {touched} t "
+                    f"WHERE t.sensor_id = a.sensor_id AND t.{column} = a.{column})")
+        con.execute(f"""
+            INSERT INTO {L}.{table}
+            SELECT r.sensor_id, any_value(s.area_key), {bucket} AS {column}, count(*), avg(r.value),
+                   min(r.value), max(r.value)
+            FROM {L}.fact_sensor_reading r
+            JOIN {touched} t ON t.sensor_id = r.sensor_id AND t.{column} = {bucket}
+            LEFT JOIN {L}.dim_sensor s ON s.sensor_id = r.sensor_id
+            WHERE {bounds}
+            GROUP BY r.sensor_id, {bucket}""")
+
+
+def tickets(con: duckdb.DuckDBPyConnection, touched_days: str) -> None:
+    """`touched_days(day)`: rebuild agg_ticket_daily for those days.
+
+    A row counts the tickets opened (requested_at) and closed (closed_at) that day, per
+    current commune, service and the ticket's current status. Tickets keyed to an old unit
+    count in the current commune that received the largest share of it.
+    """
+    con.execute(f"DELETE FROM {L}.agg_ticket_daily WHERE day IN (SELECT day FROM {touched_days})")
+    con.execute(f"""
+        INSERT INTO {L}.agg_ticket_daily
+        WITH successor AS (
+            SELECT old_key, arg_max(new_key, weight) AS new_key FROM {L}.dim_area_crosswalk GROUP BY old_key
+        ), ticket AS (
+            SELECT coalesce(s.new_key, t.area_key) AS area_key, t.service_code, t.status,
+                   CAST(t.requested_at AS DATE) AS opened_day, CAST(t.closed_at AS DATE) AS closed_day
+            FROM {L}.fact_ticket t LEFT JOIN successor s ON s.old_key = t.area_key
+        ), counted AS (
+            SELECT opened_day AS day, area_key, service_code, status, 1 AS opened, 0 AS closed FROM ticket
+            UNION ALL
+            SELECT closed_day, area_key, service_code, status, 0, 1 FROM ticket WHERE closed_day IS NOT NULL
+        )
+        SELECT day, area_key, service_code, status, sum(opened), sum(closed)
+        FROM counted WHERE day IN (SELECT day FROM {touched_days})
+        GROUP BY ALL""")
+
+
+def indicators(con: duckdb.DuckDBPyConnection, touched_periods: str) -> None:
+    """`touched_periods(indicator_code, period)`: rebuild agg_indicator_area for them (rule above)."""
+    con.execute(f"DELETE FROM {L}.agg_indicator_area AS a WHERE EXISTS (SELECT 1 FROM {touched_periods} t "
+                f"WHERE t.indicator_code = a.indicator_code AND t.period = a.period)")
+    con.execute(f"""
+        INSERT INTO {L}.agg_indicator_area
+        WITH latest AS (
+            SELECT f.indicator_code, f.area_key, d.level AS area_level, f.period, f.period_type, f.period_start,
+                   f.category_code, f.value
+            FROM {L}.fact_indicator_value f
+            JOIN {touched_periods} t ON t.indicator_code = f.indicator_code AND t.period = f.period
+            JOIN {L}.dim_area d ON d.area_key = f.area_key
+            QUALIFY row_number() OVER (PARTITION BY f.indicator_code, f.area_key, f.period, f.category_code
+                                       ORDER BY f.approved_at DESC, f.submission_id DESC) = 1
+        ), rule AS (
+            SELECT indicator_code, aggregation = 'sum' AS additive FROM {L}.dim_indicator
+        ), finest_old AS (
+            SELECT indicator_code, period, category_code,
+                   CASE WHEN bool_or(area_level = 'old_commune') THEN 'old_commune' ELSE 'old_district' END AS level
+            FROM latest WHERE area_level IN ('old_commune', 'old_district') GROUP BY ALL
+        ), mapped AS (
+            SELECT l.indicator_code, c.new_key AS area_key, c.new_level AS level, l.period, l.period_type,
+                   l.period_start, l.category_code,
+                   CASE WHEN any_value(r.additive) THEN sum(l.value * c.weight)
+                        ELSE sum(l.value * c.weight) / nullif(sum(c.weight), 0) END AS value
+            FROM latest l
+            JOIN {L}.dim_area_crosswalk c ON c.old_key = l.area_key
+            JOIN rule r ON r.indicator_code = l.indicator_code
+            LEFT JOIN finest_old o ON o.indicator_code = l.indicator_code AND o.period = l.period
+                                   AND o.category_code = l.category_code
+            WHERE l.area_level = 'old_province' OR l.area_level = o.level
+            GROUP BY ALL
+        ), communes AS (
+            SELECT indicator_code, area_key, period, period_type, period_start, category_code, value
+            FROM (
+                SELECT indicator_code, area_key, period, period_type, period_start, category_code, value, 1 AS rank
+                FROM latest WHERE area_level = 'commune'
+                UNION ALL
+                SELECT indicator_code, area_key, period, period_type, period_start, category_code, value, 2
+                FROM mapped WHERE level = 'commune'
+            )
+            QUALIFY row_number() OVER (PARTITION BY indicator_code, area_key, period, category_code ORDER BY rank) = 1
+        ), province AS (
+            SELECT * EXCLUDE (rank) FROM (
+                SELECT indicator_code, area_key, period, period_type, period_start, category_code, value, 1 AS rank
+                FROM latest WHERE area_level = 'province'
+                UNION ALL
+                SELECT indicator_code, area_key, period, period_type, period_start, category_code, value, 2
+                FROM mapped WHERE level = 'province'
+                UNION ALL
+                SELECT c.indicator_code, p.area_key, c.period, any_value(c.period_type), any_value(c.period_start),
+                       c.category_code,
+                       CASE WHEN any_value(r.additive) THEN sum(c.value) ELSE avg(c.value) END, 3
+                FROM communes c JOIN rule r ON r.indicator_code = c.indicator_code
+                CROSS JOIN (SELECT area_key FROM {L}.dim_area WHERE level = 'province') p
+                GROUP BY c.indicator_code, p.area_key, c.period, c.category_code
+            )
+            QUALIFY row_number() OVER (PARTITION BY indicator_code, period, category_code ORDER BY rank) = 1
+        )
+        SELECT indicator_code, area_key, 'commune', period, period_type, period_start, category_code, value
+        FROM communes
+        UNION ALL
+        SELECT indicator_code, area_key, 'province', period, period_type, period_start, category_code, value
+        FROM province""")

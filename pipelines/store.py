@@ -1,0 +1,68 @@
+"""Set-based writes of staged DataFrames into lake tables (never row by row)."""
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from ioc_app.lake.schema import columns
+
+
+def _select(table: str, stage: str, available: set[str]) -> str:
+    parts = [
+        f"CAST({name} AS {sql_type}) AS {name}" if name in available else f"CAST(NULL AS {sql_type}) AS {name}"
+        for name, sql_type in columns(table)
+    ]
+    return f"SELECT {', '.join(parts)} FROM {stage}"
+
+
+def stage(con: duckdb.DuckDBPyConnection, name: str, table: str, frame: pd.DataFrame) -> str:
+    """A temp table `name` holding `frame` with the columns and types of lake table `table`."""
+    con.register(f"{name}_frame", frame)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS "
+                    + _select(table, f"{name}_frame", set(frame.columns)))
+    finally:
+        con.unregister(f"{name}_frame")
+    return name
+
+
+def _key_match(keys: list[str], left: str, right: str) -> str:
+    return " AND ".join(f"{left}.{key} = {right}.{key}" for key in keys)
+
+
+def append_new(con: duckdb.DuckDBPyConnection, table: str, staged: str, keys: list[str],
+               where: str = "TRUE") -> int:
+    """Insert the staged rows whose natural key is not in the table yet; returns how many.
+
+    `where` narrows the scan of the existing rows (e.g. to the batch's time range).
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {staged}_new AS SELECT s.* FROM {staged} s WHERE NOT EXISTS "
+                f"(SELECT 1 FROM lake.main.{table} t WHERE {where} AND {_key_match(keys, 't', 's')})")
+    count = con.execute(f"SELECT count(*) FROM {staged}_new").fetchone()[0]
+    if count:
+        con.execute(f"INSERT INTO lake.main.{table} SELECT * FROM {staged}_new")
+    return int(count)
+
+
+def upsert(con: duckdb.DuckDBPyConnection, table: str, staged: str, keys: list[str]) -> int:
+    """Make the table rows with the staged keys equal to the staged rows; returns rows added or changed."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {staged}_changed AS "
+                f"SELECT * FROM {staged} EXCEPT SELECT * FROM lake.main.{table}")
+    count = con.execute(f"SELECT count(*) FROM {staged}_changed").fetchone()[0]
+    if count:
+        con.execute(f"DELETE FROM lake.main.{table} AS t WHERE EXISTS "
+                    f"(SELECT 1 FROM {staged}_changed c WHERE {_key_match(keys, 't', 'c')})")
+        con.execute(f"INSERT INTO lake.main.{table} SELECT * FROM {staged}_changed")
+    return int(count)
+
+
+def replace_all(con: duckdb.DuckDBPyConnection, table: str, staged: str) -> int:
+    """Make the table equal to the staged rows; returns rows added or changed (0 when already equal)."""
+    changed = con.execute(f"SELECT count(*) FROM (SELECT * FROM {staged} EXCEPT SELECT * FROM lake.main.{table})"
+                          ).fetchone()[0]
+    removed = con.execute(f"SELECT count(*) FROM (SELECT * FROM lake.main.{table} EXCEPT SELECT * FROM {staged})"
+                          ).fetchone()[0]
+    if changed or removed:
+        con.execute(f"DELETE FROM lake.main.{table}")
+        con.execute(f"INSERT INTO lake.main.{table} SELECT * FROM {staged}")
+    return int(changed)

@@ -1,0 +1,43 @@
+"""Debian's chromium driven by Playwright: never a downloaded browser."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlparse
+
+from playwright.sync_api import Browser, Page, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def record_foreign_requests(page: Page, base_url: str) -> list[str]:
+    """Every request the page makes to a host other than the app's own."""
+    own = urlparse(base_url).netloc
+    foreign: list[str] = []
+
+    def check(request) -> None:
+        parsed = urlparse(request.url)
+        if parsed.scheme in ("http", "https", "ws", "wss") and parsed.netloc != own:
+            foreign.append(request.url)
+
+    page.on("request", check)
+    return foreign
+
+
+def log_in(page: Page, base_url: str, username: str, password: str) -> None:
+    page.goto(base_url + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")

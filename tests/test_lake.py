@@ -1,0 +1,151 @@
+"""The analytical store: packaged extensions, schema, SQLite and PostgreSQL catalogs, concurrency."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from ioc_app.config import REPO_ROOT, load_settings
+from ioc_app.errors import StoreError
+from ioc_app.lake import connect, ensure_schema, snapshot_id
+from ioc_app.lake.connection import extension_directory
+from ioc_app.lake.maintenance import compact
+from ioc_app.lake.schema import TABLES
+from tests.pg import create_database, drop_database, libpq_dsn
+
+
+def make_settings(tmp_path: Path, catalog: str | None = None, data_path: str = "data/lake/files"):
+    catalog = catalog or "sqlite:data/lake/catalog.sqlite"
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "province: '86'\ndata_dir: data\ndatabase_url: sqlite:///data/ioc.db\n"
+        f"lake:\n  catalog: \"{catalog}\"\n  data_path: \"{data_path}\"\n",
+        encoding="utf-8",
+    )
+    return load_settings(config)
+
+
+def test_connect_uses_packaged_signed_extensions_only(tmp_path):
+    with connect(make_settings(tmp_path)) as con:
+        settings = dict(con.execute(
+            "SELECT name, value FROM duckdb_settings() WHERE name IN ('extension_directory', "
+            "'autoinstall_known_extensions', 'autoload_known_extensions', 'allow_unsigned_extensions')").fetchall())
+        loaded = {row[0] for row in con.execute("SELECT extension_name FROM duckdb_extensions() WHERE loaded")
+                  .fetchall()}
+        assert con.execute("SELECT current_database()").fetchone()[0] == "lake"
+    assert Path(settings["extension_directory"]) == extension_directory()
+    assert "site-packages" in str(extension_directory()) and (extension_directory() / "v1.4.4").is_dir()
+    assert settings["autoinstall_known_extensions"] == "false"
+    assert settings["autoload_known_extensions"] == "false"
+    assert settings["allow_unsigned_extensions"] == "false"
+    assert {"ducklake", "sqlite_scanner"} <= loaded
+
+
+def test_ensure_schema_is_idempotent(tmp_path):
+    settings = make_settings(tmp_path)
+    with connect(settings) as con:
+        ensure_schema(con)
+        first = snapshot_id(con)
+        ensure_schema(con)
+        assert snapshot_id(con) == first
+        tables = {row[0] for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'lake'").fetchall()}
+        assert tables == set(TABLES)
+        columns = [row[0] for row in con.execute("DESCRIBE fact_ticket_event").fetchall()]
+        assert columns == ["ticket_id", "status", "event_at", "batch_id", "source", "loaded_at"]
+        con.execute("INSERT INTO dim_category VALUES ('total', 'sex', 'Tổng', 'Total')")
+        assert snapshot_id(con) == first + 1
+    with connect(settings, read_only=True) as con:
+        ensure_schema(con)  # nothing to create: no write needed
+        assert con.execute("SELECT name_vi FROM dim_category").fetchall() == [("Tổng",)]
+
+
+def test_postgres_catalog(tmp_path):
+    name = create_database("ioc_lake_test")
+    try:
+        settings = make_settings(tmp_path, catalog=f"postgres:{libpq_dsn(name)}")
+        with connect(settings) as con:
+            ensure_schema(con)
+            con.execute("INSERT INTO dim_indicator (indicator_code, name_vi) VALUES ('POP', 'Dân số')")
+            con.execute("INSERT INTO fact_sensor_reading SELECT 'S1', TIMESTAMP '2025-01-01' + "
+                        "INTERVAL (range) MINUTE, range, 'b', 'f', now() FROM range(5000)")
+        with connect(settings) as con:
+            assert con.execute("SELECT name_vi FROM dim_indicator").fetchall() == [("Dân số",)]
+            assert con.execute("SELECT count(*), sum(value) FROM fact_sensor_reading").fetchone() == (5000, 12497500)
+    finally:
+        drop_database(name)
+
+
+WRITER = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from ioc_app.config import load_settings
+    from ioc_app.lake import connect
+    with connect(load_settings(Path(sys.argv[1]))) as con:
+        for batch in range(1, 9):
+            con.execute("BEGIN")
+            con.execute("INSERT INTO t SELECT ?, range FROM range(500)", [batch])
+            con.execute("INSERT INTO t SELECT ?, range FROM range(500, 1000)", [batch])
+            con.execute("COMMIT")
+""")
+
+
+def test_reader_sees_other_process_commits_without_reconnecting(tmp_path):
+    settings = make_settings(tmp_path)
+    with connect(settings) as reader:
+        reader.execute("CREATE TABLE t (batch INTEGER, i INTEGER)")
+        start = snapshot_id(reader)
+        writer = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path / "config.yaml")], cwd=REPO_ROOT,
+                                  stderr=subprocess.PIPE, text=True)
+        seen: set[int] = set()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            rows, batches = reader.execute("SELECT count(*), count(DISTINCT batch) FROM t").fetchone()
+            assert rows == batches * 1000, "a reader saw half of a transaction"
+            seen.add(batches)
+            if batches == 8:
+                break
+            time.sleep(0.02)
+        assert writer.wait(timeout=60) == 0, writer.stderr.read()
+        assert 8 in seen and len(seen) >= 2  # the same connection saw the data grow
+        assert snapshot_id(reader) == start + 8
+
+
+def test_unreachable_postgres_catalog_is_a_store_error(tmp_path):
+    settings = make_settings(tmp_path, catalog="postgres:dbname=nope host=127.0.0.1 port=1 user=postgres")
+    with pytest.raises(StoreError, match="cannot open the DuckLake catalog.*lake.catalog"):
+        connect(settings)
+
+
+def test_unwritable_path_is_a_store_error(tmp_path):
+    (tmp_path / "blocker").write_text("a file, not a folder")
+    settings = make_settings(tmp_path, data_path="blocker/files")
+    with pytest.raises(StoreError, match="cannot create .*blocker/files"):
+        connect(settings)
+
+
+def test_missing_read_only_catalog_is_a_store_error(tmp_path):
+    with pytest.raises(StoreError, match="cannot open the DuckLake catalog"):
+        connect(make_settings(tmp_path), read_only=True)
+
+
+def test_small_batches_are_inlined_and_compact_flushes_them(tmp_path):
+    settings = make_settings(tmp_path)
+    with connect(settings) as con:
+        ensure_schema(con)
+        for minute in range(5):
+            con.execute("INSERT INTO fact_sensor_reading SELECT 'S1', TIMESTAMP '2025-01-01' + INTERVAL (? * 100 + range)"
+                        " MINUTE, 1.0, 'b', 'f', now() FROM range(100)", [minute])
+        con.execute("INSERT INTO fact_sensor_reading SELECT 'S2', TIMESTAMP '2025-01-01' + INTERVAL (range) MINUTE, "
+                    "2.0, 'b', 'f', now() FROM range(5000)")
+        con.execute("INSERT INTO fact_sensor_reading SELECT 'S3', TIMESTAMP '2025-01-01' + INTERVAL (range) MINUTE, "
+                    "3.0, 'b', 'f', now() FROM range(5000)")
+        assert len(list(settings.lake.data_path.rglob("*.parquet"))) == 2  # the five small inserts are inlined
+        report = compact(con, keep=timedelta(0))
+        assert report.data_files_before == 2 and report.data_files_after == 1
+        assert con.execute("SELECT count(*), sum(value) FROM fact_sensor_reading").fetchone() == (10500, 25500.0)
