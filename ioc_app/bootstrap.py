@@ -10,6 +10,7 @@ from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
+from ioc_app.clock import today_ict
 from ioc_app.config import Settings
 from ioc_app.errors import IocError
 
@@ -73,7 +74,7 @@ def _demo_files(settings: Settings) -> dict[str, list[Path]]:
         same = manifest["seed"] == settings.demo.seed and manifest.get("scale") == settings.demo.scale
         if same and wanted_end in (None, date.fromisoformat(manifest["end_date"])):
             return {kind: [out_dir / name for name in names] for kind, names in manifest["files"].items()}
-    end_date = wanted_end or date.today()
+    end_date = wanted_end or today_ict()
     settings = settings.model_copy(update={"demo": settings.demo.model_copy(update={"end_date": end_date})})
     started = time.monotonic()
     files = build_demo_sources(settings, out_dir, scale=settings.demo.scale)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ioc_app.errors import ConfigError
 
@@ -53,6 +53,38 @@ class DemoSettings(_Strict):
     scale: float = Field(1.0, gt=0, le=10)
 
 
+SOURCE_KINDS = ("reports", "tickets", "cameras", "sensors")
+
+
+class SourceSettings(_Strict):
+    """One feed the scheduler runs: an inbox folder of files, or an HTTP endpoint to pull."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    kind: Literal["reports", "tickets", "cameras", "sensors"]
+    inbox: Path | None = None
+    open311: str | None = None
+    sensorthings: str | None = None
+    interval_minutes: float = Field(5, gt=0)
+    # A source with no successful run for this long is shown as late.
+    late_after_minutes: float = Field(60, gt=0)
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> "SourceSettings":
+        origins = [o for o in ("inbox", "open311", "sensorthings") if getattr(self, o) is not None]
+        if len(origins) != 1:
+            raise ValueError("needs exactly one of inbox, open311, sensorthings")
+        if self.open311 is not None and self.kind != "tickets":
+            raise ValueError("open311 feeds tickets only")
+        if self.sensorthings is not None and self.kind != "sensors":
+            raise ValueError("sensorthings feeds sensors only")
+        return self
+
+
+def _default_sources() -> tuple[SourceSettings, ...]:
+    return tuple(SourceSettings(name=f"{kind}-inbox", kind=kind, inbox=Path("data/inbox") / kind)
+                 for kind in SOURCE_KINDS)
+
+
 class ServerSettings(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(8050, ge=1, le=65535)
@@ -81,7 +113,17 @@ class Settings(_Strict):
     demo: DemoSettings = DemoSettings()
     server: ServerSettings = ServerSettings()
     ui: UiSettings = UiSettings()
+    sources: tuple[SourceSettings, ...] = Field(default_factory=_default_sources)
     base_dir: Path = REPO_ROOT
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, sources: tuple[SourceSettings, ...]) -> tuple[SourceSettings, ...]:
+        names = [source.name for source in sources]
+        duplicated = sorted({name for name in names if names.count(name) > 1})
+        if duplicated:
+            raise ValueError(f"source names must be unique: {', '.join(duplicated)}")
+        return sources
 
     @cached_property
     def province_code(self) -> str:
@@ -116,6 +158,10 @@ def _resolve_paths(settings: Settings) -> Settings:
     url = settings.database_url
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         url = "sqlite:///" + str(_absolute(base, Path(url.removeprefix("sqlite:///"))))
+    sources = tuple(
+        source.model_copy(update={"inbox": _absolute(base, source.inbox)}) if source.inbox else source
+        for source in settings.sources
+    )
     boundaries = settings.geo.boundaries
     if boundaries is not None:
         boundaries = _absolute(base, boundaries)
@@ -127,6 +173,7 @@ def _resolve_paths(settings: Settings) -> Settings:
             "database_url": url,
             "lake": LakeSettings(catalog=catalog, data_path=_absolute(base, settings.lake.data_path)),
             "geo": GeoSettings(boundaries=boundaries),
+            "sources": sources,
         }
     )
 

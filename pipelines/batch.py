@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ioc_app.clock import now_ict
 from ioc_app.config import Settings
 from pipelines.checks import PROBLEM_COLUMNS
 
@@ -29,12 +30,13 @@ class Batch:
     settings: Settings
     kind: str
     path: Path | None
-    batch_id: str = field(default_factory=lambda: f"{datetime.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}")
-    started_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+    source_name: str | None = None  # the configured source (scheduler, pulls); else the file name
+    batch_id: str = field(default_factory=lambda: f"{now_ict():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}")
+    started_at: datetime = field(default_factory=lambda: now_ict().replace(microsecond=0))
 
     @property
     def source(self) -> str:
-        return self.path.name if self.path else "geo"
+        return self.source_name or (self.path.name if self.path else "geo")
 
     @property
     def file(self) -> str | None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from ioc_app.clock import now_ict
 from ioc_app.config import Settings
 from ioc_app.errors import IocError, SourceError, StoreError
 from ioc_app.lake import connect, ensure_schema
@@ -75,7 +75,7 @@ def _record(batch: Batch, result: LoadResult, status: str, digest: str | None) -
     con.execute(
         "INSERT INTO lake.main.ingest_batch VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [batch.batch_id, batch.kind, batch.source, batch.file, batch.started_at,
-         datetime.now().replace(microsecond=0), result.read, result.loaded, result.quarantined, status, digest],
+         now_ict().replace(microsecond=0), result.read, result.loaded, result.quarantined, status, digest],
     )
 
 
@@ -87,7 +87,7 @@ def _report(batch: Batch, result: LoadResult, unchanged: bool = False) -> BatchR
 
 
 def run_ingest(settings: Settings, kind: str, path: Path | None, dry_run: bool = False,
-               con: duckdb.DuckDBPyConnection | None = None) -> BatchReport:
+               con: duckdb.DuckDBPyConnection | None = None, source: str | None = None) -> BatchReport:
     """Load one source file of `kind` (path ignored for `areas`); see the module docstring.
 
     `con` lets a caller that ingests many files reuse one lake connection (loading the
@@ -103,15 +103,15 @@ def run_ingest(settings: Settings, kind: str, path: Path | None, dry_run: bool =
     if con is None:
         with connect(settings) as own:
             ensure_schema(own)
-            return _ingest(own, settings, kind, loader, path, dry_run)
-    return _ingest(con, settings, kind, loader, path, dry_run)
+            return _ingest(own, settings, kind, loader, path, dry_run, source)
+    return _ingest(con, settings, kind, loader, path, dry_run, source)
 
 
 def _ingest(con: duckdb.DuckDBPyConnection, settings: Settings, kind: str, loader, path: Path | None,
-            dry_run: bool) -> BatchReport:
+            dry_run: bool, source: str | None) -> BatchReport:
     """An unchanged file writes nothing, so a re-run makes no new snapshot."""
     digest = _sha256(path) if path else _areas_digest(settings)
-    batch = Batch(con=con, settings=settings, kind=kind, path=path)
+    batch = Batch(con=con, settings=settings, kind=kind, path=path, source_name=source)
     if _already_loaded(con, kind, digest):
         return _report(batch, LoadResult(read=0, loaded=0), unchanged=True)
     table = read_source(path) if path else None

@@ -43,6 +43,8 @@ def test_switching_province_is_one_line(tmp_path):
     ("geo:\n  boundaries: nowhere.geojson\n", "geo.boundaries: file not found"),
     ("server: [1, 2\n", "not valid YAML"),
     ("- just\n- a list\n", "top level must be a mapping"),
+    ("sources:\n  - {name: feed, kind: tickets}\n", "sources.0: Value error, needs exactly one of inbox"),
+    ("sources:\n  - {name: feed, kind: cameras, open311: 'http://x'}\n", "open311 feeds tickets only"),
 ])
 def test_bad_config_is_one_line_naming_the_key(tmp_path, text, fragment):
     with pytest.raises(ConfigError) as caught:

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date
 from pathlib import Path
 
+from ioc_app.clock import today_ict
 from ioc_app.config import Settings
 from ioc_app.demo.cameras import write_cameras
 from ioc_app.demo.catalog import write_catalog
@@ -26,7 +26,7 @@ def build_demo_sources(settings: Settings, out_dir: Path, scale: float = 1.0) ->
     Deterministic for (province, settings.demo.seed, end date = settings.demo.end_date or
     today): earlier output in the demo's own folders is replaced, so no stale file survives.
     """
-    end_date = settings.demo.end_date or date.today()
+    end_date = settings.demo.end_date or today_ict()
     ctx = make_context(settings.province_code, settings.demo.seed, end_date, scale)
     out_dir = Path(out_dir)
     for folder in _FOLDERS:

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from ioc_app.opdb.models import AuditEntry, now_ict
+from ioc_app.clock import now_ict
+from ioc_app.opdb.models import AuditEntry
 
 GENESIS = "0" * 64
 # Any constant shared by every process that appends to the same PostgreSQL database.

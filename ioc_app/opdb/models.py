@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -20,7 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-ICT = timezone(timedelta(hours=7))
+from ioc_app.clock import now_ict
+
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -33,11 +34,6 @@ NAMING = {
 ROLE_CODES = ("leader", "dept_head", "officer", "approver", "unit_admin", "admin", "wall")
 SUBMISSION_STATUSES = ("draft", "submitted", "returned", "approved")
 PERIOD_TYPES = ("month", "quarter", "half", "year")
-
-
-def now_ict() -> datetime:
-    """Naive local time of Vietnam, the convention of every timestamp in the stores."""
-    return datetime.now(ICT).replace(tzinfo=None)
 
 
 def _in(values: tuple[str, ...]) -> str:

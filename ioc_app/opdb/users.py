@@ -12,7 +12,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ioc_app.errors import IocError
 from ioc_app.opdb.audit import record
-from ioc_app.opdb.models import PasswordHistory, Role, Unit, User, now_ict
+from ioc_app.clock import now_ict
+from ioc_app.opdb.models import PasswordHistory, Role, Unit, User
 
 HASH_METHOD = "scrypt"
 MIN_LENGTH = 8

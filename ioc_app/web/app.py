@@ -4,8 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import dash
-from dash import Dash, dcc, html
+from dash import Dash
 from flask import Flask, jsonify
 
 from ioc_app.config import Settings
