@@ -27,12 +27,15 @@ DEMO_ROLES = {
 
 
 def init_stores(settings: Settings) -> None:
-    """Create the data folders, migrate the operational DB, create the lake tables, load areas."""
+    """Create the data and inbox folders, migrate the operational DB, create the lake tables, load areas."""
     from ioc_app.lake import connect, ensure_schema
     from ioc_app.opdb.session import migrate
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.lake.data_path.mkdir(parents=True, exist_ok=True)
+    for source in settings.sources:
+        if source.inbox is not None:
+            source.inbox.mkdir(parents=True, exist_ok=True)
     migrate(settings.database_url)
     with connect(settings) as con:
         ensure_schema(con)
@@ -49,11 +52,26 @@ def ingest(settings: Settings, kind: str, path: Path | None, dry_run: bool = Fal
     return run_ingest(settings, kind, path, dry_run=dry_run, con=con)
 
 
-def report_line(kind: str, path: Path | None, report) -> str:
+def pull(settings: Settings, kind: str, origin: str, url: str, dry_run: bool = False):
+    """`ioc ingest KIND --open311|--sensorthings URL`: (source name, report). The source name is the
+    configured source with this URL when there is one, so its watermark is shared with the scheduler."""
+    from pipelines.pulls import open311, sensorthings
+    from pipelines.pulls.common import source_name
+
+    feeds = {"open311": ("tickets", open311.pull), "sensorthings": ("sensors", sensorthings.pull)}
+    feeds_kind, pull_feed = feeds[origin]
+    if kind != feeds_kind:
+        raise IocError(f"ingest {kind}: --{origin} feeds {feeds_kind} only (ioc ingest {feeds_kind} --{origin} URL)")
+    name = source_name(settings, origin, url)
+    return name, pull_feed(settings, url, name, dry_run=dry_run)
+
+
+def report_line(kind: str, path: Path | str | None, report) -> str:
+    """`path`: the file ingested, or the name of a pulled source."""
+    name = path.name if isinstance(path, Path) else (path or "geo")
     if report.unchanged:
-        return f"{kind:<10} {path.name if path else 'geo':<32} unchanged since its last ingestion"
+        return f"{kind:<10} {name:<32} unchanged since its last ingestion"
     reasons = ", ".join(f"{reason}: {count}" for reason, count in report.reasons.items())
-    name = path.name if path else "geo"
     line = f"{kind:<10} {name:<32} read {report.read:>9,}  loaded {report.loaded:>9,}  quarantined {report.quarantined:>6,}"
     return line + (f"  ({reasons})" if reasons else "")
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -24,14 +25,20 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-serve", action="store_true", help="build the demo and exit")
     demo.add_argument("--port", type=int, help="port to serve on (default: server.port)")
 
-    ingest = sub.add_parser("ingest", help="ingest one source file into the analytical store")
+    ingest = sub.add_parser("ingest", help="ingest one source file, or pull one feed, into the analytical store")
     ingest.add_argument("kind", choices=INGEST_KINDS)
-    ingest.add_argument("--file", type=Path, help="source file (not needed for 'areas')")
+    origin = ingest.add_mutually_exclusive_group()
+    origin.add_argument("--file", type=Path, help="source file (not needed for 'areas')")
+    origin.add_argument("--open311", metavar="URL", help="pull tickets from this Open311 GeoReport v2 endpoint")
+    origin.add_argument("--sensorthings", metavar="URL", help="pull sensors from this OGC SensorThings API root")
     ingest.add_argument("--dry-run", action="store_true", help="validate without writing")
     ingest.add_argument("--json", action="store_true", help="print the batch report as JSON on the last line")
 
     serve = sub.add_parser("serve", help="serve the app with gunicorn in the foreground")
     serve.add_argument("--port", type=int, help="port (default: server.port)")
+
+    scheduler = sub.add_parser("scheduler", help="run the configured sources on their intervals (foreground)")
+    scheduler.add_argument("--once", action="store_true", help="run every source once and exit (for cron)")
 
     sub.add_parser("check", help="check config, both stores and the DuckDB extensions")
 
@@ -63,6 +70,12 @@ def _run(args: argparse.Namespace) -> int:
             from ioc_app.serve import serve
 
             serve(settings, args.port)
+    elif args.command == "ingest" and (args.open311 or args.sensorthings):
+        origin = "open311" if args.open311 else "sensorthings"
+        name, report = bootstrap.pull(settings, args.kind, origin, args.open311 or args.sensorthings,
+                                      dry_run=args.dry_run)
+        line = bootstrap.report_line(args.kind, name, report)
+        print(json.dumps(bootstrap.report_dict(report), ensure_ascii=False) if args.json else line)
     elif args.command == "ingest":
         report = bootstrap.ingest(settings, args.kind, args.file, dry_run=args.dry_run)
         line = bootstrap.report_line(args.kind, args.file, report)
@@ -70,7 +83,16 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "serve":
         from ioc_app.serve import serve
 
+        bootstrap.init_stores(settings)
         serve(settings, args.port)
+    elif args.command == "scheduler":
+        from pipelines.scheduler import log_line, run_scheduler
+
+        summary = run_scheduler(settings, once=args.once)
+        if args.once:
+            for run in summary.runs:
+                print(log_line(run))
+        return 1 if summary.failed else 0
     elif args.command == "check":
         problems = bootstrap.check(settings)
         for problem in problems:
@@ -85,8 +107,15 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _setup_logging(command: str) -> None:
+    """Timestamped lines on stderr: the pipelines' INFO progress for ingest and scheduler, warnings otherwise."""
+    level = logging.INFO if command in ("ingest", "scheduler") else logging.WARNING
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    _setup_logging(args.command)
     try:
         return _run(args)
     except IocError as exc:

@@ -1,17 +1,33 @@
-"""Page frame shared by every desk view: header with clock, user and language, then the page."""
+"""Page frame shared by every desk view: header with navigation, clock, user and language."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
 
 from dash import Dash, Input, Output, dcc, html
 from flask import session
 from flask_login import current_user
 
 from ioc_app.config import Settings
+from ioc_app.web.access import has_role
 from ioc_app.web.i18n import t
 from ioc_app.web.lake_reader import LakeReader
 from ioc_app.web.query_cache import QueryCache
-from layouts import overview
+from layouts import overview, pipelines
 
-PAGES = {"/": overview}
+
+@dataclass(frozen=True)
+class Page:
+    path: str
+    title_key: str
+    module: ModuleType
+    roles: tuple[str, ...] | None = None  # None: every signed-in role
+
+
+PAGES = (
+    Page("/", "overview", overview),
+    Page("/pipelines", "pipelines", pipelines, pipelines.ROLES),
+)
 
 
 def layout() -> html.Div:
@@ -30,9 +46,18 @@ def _lang() -> str:
     return session.get("lang", "vi")
 
 
-def _header(province_name: str, lang: str) -> list:
+def _allowed(page: Page) -> bool:
+    return page.roles is None or has_role(*page.roles)
+
+
+def _header(province_name: str, lang: str, pathname: str) -> list:
     other = "en" if lang == "vi" else "vi"
-    name = current_user.full_name or current_user.username if current_user.is_authenticated else ""
+    name = (current_user.full_name or current_user.username) if current_user.is_authenticated else ""
+    nav = [
+        dcc.Link(t(page.title_key, lang), href=page.path,
+                 className="ioc-nav-link" + (" active" if page.path == pathname else ""))
+        for page in PAGES if _allowed(page)
+    ]
     return [
         html.Div([
             html.Div("IOC", className="ioc-emblem", **{"aria-hidden": "true"}),
@@ -40,6 +65,7 @@ def _header(province_name: str, lang: str) -> list:
                 html.Div(t("app_title", lang), className="ioc-title"),
                 html.Div(province_name, className="ioc-subtitle"),
             ]),
+            html.Nav(nav, className="ioc-nav", **{"aria-label": "main"}) if len(nav) > 1 else None,
         ], className="ioc-brand"),
         html.Div([
             html.Div(id="ioc-clock", className="ioc-clock", **{"aria-live": "off"}),
@@ -52,25 +78,34 @@ def _header(province_name: str, lang: str) -> list:
 
 def register(app: Dash, settings: Settings, reader: LakeReader, province) -> None:
     cache = QueryCache(reader)
+    by_path = {page.path: page for page in PAGES}
 
     @app.callback(Output("ioc-header", "children"), Output("page", "children"), Input("url", "pathname"),
                   Input("url", "search"))
     def route(pathname: str | None, search: str | None):
         if search and "lang=" in search:
-            lang = "en" if "lang=en" in search else "vi"
-            session["lang"] = lang
-        lang = _lang()
-        page = PAGES.get(pathname or "/")
-        body = page.layout(lang) if page else html.H2("404", className="p-5")
-        return _header(province.name, lang), body
+            session["lang"] = "en" if "lang=en" in search else "vi"
+        lang, pathname = _lang(), pathname or "/"
+        page = by_path.get(pathname)
+        if page is None:
+            body = html.P(t("not_found", lang), className="ioc-message")
+        elif not _allowed(page):
+            body = html.P(t("forbidden", lang), className="ioc-message", id="forbidden")
+        else:
+            body = page.module.layout(lang)
+        return _header(province.name, lang, pathname), body
 
     app.clientside_callback(
         """function(n) {
-            const d = new Date();
-            const p = (x) => String(x).padStart(2, '0');
-            return `${p(d.getHours())}:${p(d.getMinutes())} ${p(d.getDate())}/${p(d.getMonth() + 1)}/${d.getFullYear()}`;
+            // The province's time whatever the display PC's zone: the stores keep ICT too.
+            const parts = new Intl.DateTimeFormat('en-GB', {timeZone: 'Asia/Ho_Chi_Minh', hour: '2-digit',
+                minute: '2-digit', day: '2-digit', month: '2-digit', year: 'numeric', hourCycle: 'h23'})
+                .formatToParts(new Date());
+            const v = Object.fromEntries(parts.map((p) => [p.type, p.value]));
+            return `${v.hour}:${v.minute} ${v.day}/${v.month}/${v.year}`;
         }""",
         Output("ioc-clock", "children"),
         Input("clock-tick", "n_intervals"),
     )
-    overview.register(app, settings, cache, _lang)
+    for page in PAGES:
+        page.module.register(app, settings, cache, _lang)

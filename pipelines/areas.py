@@ -31,6 +31,8 @@ class AreaIndex:
         self.current = {key for key, level in keys if not key.startswith(OLD_PREFIX)}
         self._tree: shapely.STRtree | None = None
         self._codes: np.ndarray | None = None
+        self._con = con
+        self._successor: dict[str, str] | None = None
 
     def dated(self, codes: pd.Series, dates: pd.Series, starts: pd.Series | None = None) -> pd.Series:
         """Area key for each code at its date; None where no such unit exists (or no code).
@@ -69,6 +71,15 @@ class AreaIndex:
         located[first.index] = codes[first.to_numpy()]
         result[has_point[has_point].index] = located.to_numpy()
         return result
+
+    def successor(self, keys: pd.Series) -> pd.Series:
+        """Today's commune for each key: current keys unchanged, an old unit mapped to the
+        current commune that received the largest share of it (dim_area_crosswalk)."""
+        if self._successor is None:
+            self._successor = dict(self._con.execute(
+                "SELECT old_key, arg_max(new_key, weight) FROM lake.main.dim_area_crosswalk "
+                "WHERE new_level = 'commune' GROUP BY old_key").fetchall())
+        return _objects(keys.map(lambda key: self._successor.get(key, key) if isinstance(key, str) else None))
 
     def _boundaries(self) -> tuple[shapely.STRtree, np.ndarray]:
         if self._tree is None:

@@ -5,7 +5,7 @@ quarantine table with its raw content; the rest of the batch goes on.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -41,12 +41,30 @@ def text(values: pd.Series) -> pd.Series:
     return strings.astype(object).where(~blank(values), None)
 
 
+def per_distinct(values: pd.Series, convert: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """`convert` applied once per distinct value (an element-wise function): feeds repeat the
+    same timestamps and ids across millions of rows, so this is where their parsing cost goes."""
+    if not isinstance(values.dtype, pd.StringDtype):
+        return convert(values)  # object cells: 1, 1.0 and True hash alike but convert differently
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if len(uniques) * 2 > len(values):
+        return convert(values)
+    distinct = pd.Series(uniques).reindex(range(len(uniques) + 1))  # the last one is the missing value
+    converted = convert(distinct)
+    codes = np.where(codes < 0, len(uniques), codes)
+    return pd.Series(converted.to_numpy()[codes], index=values.index, dtype=converted.dtype)
+
+
 def to_ict(values: pd.Series) -> pd.Series:
     """Timestamps as naive ICT: offsets converted to UTC+7, values without one taken as ICT. NaT if unparseable."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return values.dt.tz_convert("UTC").dt.tz_localize(None) + ICT_OFFSET
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.astype("datetime64[us]")
+    return per_distinct(values, _parse_ict)
+
+
+def _parse_ict(values: pd.Series) -> pd.Series:
     strings = values.map(str, na_action="ignore").astype("string").str.strip().fillna("")
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
     with_offset = strings.str.contains(_OFFSET_PATTERN, regex=True).astype(bool)
@@ -69,6 +87,37 @@ def to_bool(values: pd.Series) -> pd.Series:
                      index=values.index, dtype=object)
 
 
+def _sort_key(values: pd.Series) -> np.ndarray | None:
+    """Integers ordered like the values, or None when the values have none (or missing cells)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        return None if (codes < 0).any() else codes
+    if pd.api.types.is_datetime64_dtype(values) and not values.isna().any():
+        return values.to_numpy().view("int64")
+    return None
+
+
+def _strictly_increasing(keys: list[pd.Series]) -> bool:
+    """True when the rows are in strictly increasing order of the keys, either the last key or
+    the first one most significant (time-major or id-major feeds): then no two rows share a
+    key, proven in a linear pass instead of hashing every row."""
+    if not keys or len(keys[0]) < 2:
+        return True
+    ints = [_sort_key(key) for key in keys]
+    if any(values is None for values in ints):
+        return False
+    steps = [np.diff(values) for values in ints]
+    for order in (steps[::-1], steps):
+        increasing = np.zeros(len(keys[0]) - 1, dtype=bool)
+        equal_so_far = np.ones(len(keys[0]) - 1, dtype=bool)
+        for step in order:
+            increasing |= equal_so_far & (step > 0)
+            equal_so_far &= step == 0
+        if increasing.all():
+            return True
+    return False
+
+
 class Checker:
     """Collects the problems of one table; `valid()` is the table without the failing rows."""
 
@@ -76,10 +125,10 @@ class Checker:
         self.table = table
         self._problems: list[pd.DataFrame] = []
 
-    def flag(self, mask: pd.Series, column: str, reason: str) -> None:
-        mask = mask.fillna(False).astype(bool)
+    def flag(self, mask: pd.Series | np.ndarray, column: str, reason: str) -> None:
+        mask = mask.fillna(False).astype(bool).to_numpy() if isinstance(mask, pd.Series) else mask.astype(bool)
         if mask.any():
-            rows = self.table.index[mask.to_numpy()]
+            rows = self.table.index[mask]
             self._problems.append(pd.DataFrame({"index": rows, "column_name": column, "reason": reason}))
 
     def required(self, column: str) -> pd.Series:
@@ -90,6 +139,22 @@ class Checker:
         values = self.table[column]
         self.flag(blank(values), column, f"missing {column}")
         return text(values)
+
+    def required_category(self, column: str) -> pd.Series:
+        """Like `required`, as a categorical: for id columns of millions of rows with few distinct values."""
+        if column not in self.table.columns:
+            return self.required(column).astype("category")
+        values = self.table[column]
+        if isinstance(values.dtype, pd.StringDtype):  # cleaned once per distinct raw text
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            distinct = pd.Series(uniques).reindex(range(len(uniques) + 1))  # the last one is the missing value
+            clean_codes, categories = pd.factorize(text(distinct), use_na_sentinel=True)
+            codes = clean_codes[np.where(codes < 0, len(uniques), codes)]
+        else:  # object cells: 1, 1.0 and True hash alike but read differently
+            codes, categories = pd.factorize(text(values), use_na_sentinel=True)
+        self.flag(codes < 0, column, f"missing {column}")
+        return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object)),
+                         index=values.index)
 
     def optional(self, column: str) -> pd.Series:
         if column not in self.table.columns:
@@ -152,6 +217,8 @@ class Checker:
 
     def duplicates(self, keys: list[pd.Series], column: str) -> None:
         """Flag every repeat of the same natural key after its first occurrence in the file."""
+        if _strictly_increasing(keys):
+            return  # the usual feed: ordered by time (and id), so no key can repeat
         frame = pd.concat([key.rename(str(i)) for i, key in enumerate(keys)], axis=1)
         self.flag(frame.duplicated(keep="first"), column, "duplicate row in the file")
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +12,7 @@ from ioc_app.errors import SourceError
 
 ROW = "_row"
 EXCEL_SHEET = "data"
+log = logging.getLogger("ioc.pipelines")
 
 
 def _csv(path: Path) -> tuple[pd.DataFrame, int]:
@@ -69,6 +72,7 @@ def read_source(path: Path) -> pd.DataFrame:
         raise SourceError(f"{path}: unsupported file type {path.suffix!r} (use {', '.join(sorted(READERS))})")
     if not path.is_file():
         raise SourceError(f"{path}: file not found")
+    started = time.perf_counter()
     try:
         table, first_row = reader(path)
     except SourceError:
@@ -79,6 +83,7 @@ def read_source(path: Path) -> pd.DataFrame:
     table.columns = [str(column).strip().lower() for column in table.columns]
     if first_row:
         table[ROW] = range(first_row, first_row + len(table))
+    log.info("%s: %d rows parsed in %.2f s", path.name, len(table), time.perf_counter() - started)
     return table.reset_index(drop=True)
 
 

@@ -16,33 +16,65 @@ agg_indicator_area rule (current units only):
 """
 from __future__ import annotations
 
+import logging
+import time
+
 import duckdb
 
+log = logging.getLogger("ioc.pipelines")
 L = "lake.main"
 
 
-def sensors(con: duckdb.DuckDBPyConnection, touched_hours: str) -> None:
-    """`touched_hours(sensor_id, hour)`: rebuild agg_sensor_hourly and agg_sensor_daily for them."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {touched_hours}_days AS "
-                f"SELECT DISTINCT sensor_id, CAST(hour AS DATE) AS day FROM {touched_hours}")
-    days = f"{touched_hours}_days"
-    bounds = (f"r.observed_at >= (SELECT min(day) FROM {days}) "
-              f"AND r.observed_at < (SELECT max(day) FROM {days}) + INTERVAL 1 DAY")
-    for table, bucket, touched, column in (
-        ("agg_sensor_hourly", "date_trunc('hour', r.observed_at)", touched_hours, "hour"),
-        ("agg_sensor_daily", "CAST(r.observed_at AS DATE)", days, "day"),
-    ):
-        con.execute(f"DELETE FROM {L}.{table} AS a WHERE EXISTS (SELECT 1 FROM {touched} t "
-                    f"WHERE t.sensor_id = a.sensor_id AND t.{column} = a.{column})")
-        con.execute(f"""
-            INSERT INTO {L}.{table}
-            SELECT r.sensor_id, any_value(s.area_key), {bucket} AS {column}, count(*), avg(r.value),
-                   min(r.value), max(r.value)
+def sensors(con: duckdb.DuckDBPyConnection, new_readings: str) -> None:
+    """Refresh agg_sensor_hourly / agg_sensor_daily for the (sensor, hour) and (sensor, day)
+    partitions that `new_readings(sensor_id, observed_at, value)` touches.
+
+    Call it BEFORE inserting those readings into fact_sensor_reading: each touched sensor-day
+    is aggregated from its stored readings (read from the day range only, which DuckLake
+    prunes by file statistics) plus the new ones, so a 5-minute increment reads one day of
+    its sensors, never the whole history.
+    """
+    started = time.perf_counter()
+    low, high = con.execute(f"SELECT CAST(min(observed_at) AS DATE), CAST(max(observed_at) AS DATE) + 1 "
+                            f"FROM {new_readings}").fetchone()
+    if low is None:
+        return
+    con.execute(f"CREATE OR REPLACE TEMP TABLE touched_sensor_days AS "
+                f"SELECT DISTINCT sensor_id, CAST(observed_at AS DATE) AS day FROM {new_readings}")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE touched_sensor_hours AS
+        WITH readings AS (
+            SELECT sensor_id, observed_at, value, TRUE AS is_new FROM {new_readings}
+            UNION ALL
+            SELECT r.sensor_id, r.observed_at, r.value, FALSE
             FROM {L}.fact_sensor_reading r
-            JOIN {touched} t ON t.sensor_id = r.sensor_id AND t.{column} = {bucket}
-            LEFT JOIN {L}.dim_sensor s ON s.sensor_id = r.sensor_id
-            WHERE {bounds}
-            GROUP BY r.sensor_id, {bucket}""")
+            SEMI JOIN touched_sensor_days d ON d.sensor_id = r.sensor_id AND d.day = CAST(r.observed_at AS DATE)
+            WHERE r.observed_at >= $low AND r.observed_at < $high
+        )
+        SELECT sensor_id, date_trunc('hour', observed_at) AS hour, bool_or(is_new) AS touched, count(*) AS n,
+               sum(value) AS total, min(value) AS low, max(value) AS high
+        FROM readings GROUP BY ALL""", {"low": low, "high": high})
+    con.execute(f"""
+        DELETE FROM {L}.agg_sensor_hourly AS a WHERE a.hour >= $low AND a.hour < $high AND EXISTS (
+            SELECT 1 FROM touched_sensor_hours t WHERE t.touched AND t.sensor_id = a.sensor_id AND t.hour = a.hour)
+        """, {"low": low, "high": high}).fetchone()[0]
+    hours = con.execute(f"""
+        INSERT INTO {L}.agg_sensor_hourly
+        SELECT t.sensor_id, s.area_key, t.hour, t.n, t.total / t.n, t.low, t.high
+        FROM touched_sensor_hours t LEFT JOIN {L}.dim_sensor s ON s.sensor_id = t.sensor_id
+        WHERE t.touched""").fetchone()[0]
+    con.execute(f"""
+        DELETE FROM {L}.agg_sensor_daily AS a WHERE a.day >= $low AND a.day < $high AND EXISTS (
+            SELECT 1 FROM touched_sensor_days t WHERE t.sensor_id = a.sensor_id AND t.day = a.day)
+        """, {"low": low, "high": high})
+    days = con.execute(f"""
+        INSERT INTO {L}.agg_sensor_daily
+        SELECT t.sensor_id, any_value(s.area_key), CAST(t.hour AS DATE) AS day, sum(t.n), sum(t.total) / sum(t.n),
+               min(t.low), max(t.high)
+        FROM touched_sensor_hours t LEFT JOIN {L}.dim_sensor s ON s.sensor_id = t.sensor_id
+        GROUP BY t.sensor_id, day""").fetchone()[0]
+    log.info("rollups: %d hourly and %d daily sensor partitions refreshed in %.2f s",
+             hours, days, time.perf_counter() - started)
 
 
 def tickets(con: duckdb.DuckDBPyConnection, touched_days: str) -> None:

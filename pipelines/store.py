@@ -1,10 +1,15 @@
 """Set-based writes of staged DataFrames into lake tables (never row by row)."""
 from __future__ import annotations
 
+import logging
+import time
+
 import duckdb
 import pandas as pd
 
 from ioc_app.lake.schema import columns
+
+log = logging.getLogger("ioc.pipelines")
 
 
 def _select(table: str, stage: str, available: set[str]) -> str:
@@ -30,17 +35,54 @@ def _key_match(keys: list[str], left: str, right: str) -> str:
     return " AND ".join(f"{left}.{key} = {right}.{key}" for key in keys)
 
 
+def _missing(table: str, staged: str, keys: list[str], where: str) -> str:
+    return (f"SELECT s.* FROM {staged} s WHERE NOT EXISTS "
+            f"(SELECT 1 FROM lake.main.{table} t WHERE {where} AND {_key_match(keys, 't', 's')})")
+
+
+def _has_rows(con: duckdb.DuckDBPyConnection, table: str, where: str) -> bool:
+    return con.execute(f"SELECT count(*) FROM (SELECT 1 FROM lake.main.{table} t WHERE {where} LIMIT 1)"
+                       ).fetchone()[0] > 0
+
+
+def new_rows(con: duckdb.DuckDBPyConnection, table: str, staged: str, keys: list[str], where: str = "TRUE") -> str:
+    """A relation of the staged rows whose natural key is not in the table yet.
+
+    `where` narrows the existing rows to compare with (e.g. the batch's time range, which
+    DuckLake answers from its file statistics). When no stored row matches it (a feed
+    appending newer data) the staged relation itself is returned, without an anti-join.
+    """
+    if not _has_rows(con, table, where):
+        return staged
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {staged}_new AS " + _missing(table, staged, keys, where))
+    return f"{staged}_new"
+
+
 def append_new(con: duckdb.DuckDBPyConnection, table: str, staged: str, keys: list[str],
                where: str = "TRUE") -> int:
     """Insert the staged rows whose natural key is not in the table yet; returns how many.
 
-    `where` narrows the scan of the existing rows (e.g. to the batch's time range).
+    `where` narrows the scan of the existing rows (e.g. to the batch's time range). The
+    inserted rows stay in the temp table `<staged>_new` for the rollups.
     """
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {staged}_new AS SELECT s.* FROM {staged} s WHERE NOT EXISTS "
-                f"(SELECT 1 FROM lake.main.{table} t WHERE {where} AND {_key_match(keys, 't', 's')})")
+    started = time.perf_counter()
+    missing = _missing(table, staged, keys, where) if _has_rows(con, table, where) else f"SELECT * FROM {staged}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {staged}_new AS " + missing)
     count = con.execute(f"SELECT count(*) FROM {staged}_new").fetchone()[0]
     if count:
         con.execute(f"INSERT INTO lake.main.{table} SELECT * FROM {staged}_new")
+    log.info("%s: %d new rows loaded in %.2f s", table, count, time.perf_counter() - started)
+    return int(count)
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: str, lineage: list[object]) -> int:
+    """Insert `rows` (the table's columns before the lineage ones) with lineage values
+    (batch_id, source, loaded_at) bound once for the whole batch; returns how many."""
+    started = time.perf_counter()
+    names = [name for name, _ in columns(table)][:-len(lineage)]
+    count = con.execute(f"INSERT INTO lake.main.{table} SELECT {', '.join(names)}, "
+                        f"{', '.join('?' for _ in lineage)} FROM {rows}", lineage).fetchone()[0]
+    log.info("%s: %d new rows loaded in %.2f s", table, count, time.perf_counter() - started)
     return int(count)
 
 

@@ -25,7 +25,8 @@ _ATTRIBUTES = ["service_code", "service_name", "expected_at", "lat", "lon", "are
 
 
 def _area(batch: Batch, check: Checker, requested_at: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
-    """area_key, original code, lat, lon: from area_code at the request date, else from the coordinates."""
+    """area_key, original code, lat, lon: the current commune, from the coordinates when given, else
+    from area_code at the request date (an old unit mapped to the commune that took most of it)."""
     area_code = check.optional("area_code")
     lat = check.number("lat", required=False, low=-90, high=90)
     lon = check.number("long", required=False, low=-180, high=180)
@@ -37,9 +38,9 @@ def _area(batch: Batch, check: Checker, requested_at: pd.Series) -> tuple[pd.Ser
     if has_point.any():
         located = index.locate(lat, lon)
         check.flag(has_point & located.isna(), "lat", "coordinates outside the province")
-        area_key = area_key.where(area_code.notna(), located)
+        area_key = located.where(has_point, area_key)
     check.flag(area_code.isna() & ~has_point, "area_code", "no area_code and no coordinates")
-    return area_key, area_code, lat, lon
+    return index.successor(area_key), area_code, lat, lon
 
 
 def _current_state_sql(staged: str) -> str:

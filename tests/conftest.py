@@ -6,14 +6,16 @@ import pytest
 from tests.demo_instance import Instance, Server, make_instance
 
 LEADER = ("test_leader", "Lanh-dao-2026!")
+ADMIN = ("test_admin", "Quan-tri-2026!")
 
 
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory) -> Instance:
-    """`ioc demo --no-serve` at a tenth of the volume, plus a leader account for the tests."""
+    """`ioc demo --no-serve` at a tenth of the volume, plus leader and admin accounts for the tests."""
     instance = make_instance(tmp_path_factory.mktemp("ioc-demo"))
     instance.ioc("demo", "--no-serve")
-    instance.ioc("user", "create", LEADER[0], "--role", "leader", "--password-stdin", stdin=LEADER[1] + "\n")
+    for (name, password), role in ((LEADER, "leader"), (ADMIN, "admin")):
+        instance.ioc("user", "create", name, "--role", role, "--password-stdin", stdin=password + "\n")
     return instance
 
 

@@ -13,6 +13,8 @@ from ioc_app.config import load_settings
 from ioc_app.errors import SourceError
 from ioc_app.lake import connect
 from pipelines import rollups, run_ingest
+from pipelines.checks import Checker, to_ict
+from pipelines.readers import ROW
 
 PROVINCE = "86"  # Vĩnh Long since 1 July 2025 = old Vĩnh Long (86) + Bến Tre (83) + Trà Vinh (84)
 
@@ -237,6 +239,13 @@ def test_old_province_figures_combine_into_the_new_province(catalog, tmp_path):
         (PROVINCE, "province", float(sum(100 * (i + 1) for i in range(len(old_provinces)))))]
 
 
+def _largest_successor(old_code: str) -> str:
+    """The current commune that took the largest share of an old commune."""
+    crosswalk = geo.crosswalk(PROVINCE)
+    parts = crosswalk[(crosswalk.old_key == f"old:{old_code}") & (crosswalk.new_level == "commune")]
+    return parts.sort_values("weight").new_key.iloc[-1]
+
+
 def ticket(ticket_id, status, requested, updated, place, **extra):
     row = {"service_request_id": ticket_id, "status": status, "service_code": "road", "service_name": "Đường",
            "description": "ổ gà", "requested_datetime": requested, "updated_datetime": updated,
@@ -261,7 +270,7 @@ def test_tickets_current_state_with_late_and_out_of_order_events(catalog, tmp_pa
                            "FROM fact_ticket ORDER BY 1")
     assert state == [
         ("T1", "closed", pd.Timestamp("2025-08-03 10:00"), 4, place["commune"], None),
-        ("T2", "open", None, None, f"old:{place['old_commune']}", place["old_commune"]),
+        ("T2", "open", None, None, _largest_successor(place["old_commune"]), place["old_commune"]),
     ]
     assert one(catalog, "SELECT count(*) FROM fact_ticket_event WHERE ticket_id = 'T1'") == 3
     reopened = pd.DataFrame([ticket("T1", "open", "2025-08-01 08:00", "2025-08-05 08:00", place)])
@@ -329,3 +338,85 @@ def test_unknown_kind_and_missing_sensor_columns(catalog, tmp_path):
         run_ingest(catalog, "sensors", path)
     with pytest.raises(Exception, match="unknown ingest kind 'weather'"):
         run_ingest(catalog, "weather", path)
+
+
+@pytest.fixture
+def sensor_lake(settings, tmp_path, place):
+    """Areas and two registered sensors; returns the settings."""
+    run_ingest(settings, "areas", None)
+    registry = pd.DataFrame([(sensor, "Trạm", "salinity", "g/l", "4", place["lat"], place["lon"], "")
+                             for sensor in ("SAL1", "SAL2")],
+                            columns=["sensor_id", "name", "kind", "unit", "threshold", "lat", "lon", "area_code"])
+    run_ingest(settings, "sensors", write(registry, tmp_path / "sensors.csv"))
+    return settings
+
+
+def readings(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["sensor_id", "observed_at", "value"])
+
+
+ROLLUPS_FROM_FACTS = """
+    SELECT 'hourly', sensor_id, date_trunc('hour', observed_at), count(*), avg(value), min(value), max(value)
+    FROM fact_sensor_reading GROUP BY ALL
+    UNION ALL
+    SELECT 'daily', sensor_id, CAST(CAST(observed_at AS DATE) AS TIMESTAMP), count(*), avg(value), min(value),
+           max(value)
+    FROM fact_sensor_reading GROUP BY ALL"""
+ROLLUPS_STORED = """
+    SELECT 'hourly', sensor_id, hour, n, avg_value, min_value, max_value FROM agg_sensor_hourly
+    UNION ALL
+    SELECT 'daily', sensor_id, CAST(day AS TIMESTAMP), n, avg_value, min_value, max_value FROM agg_sensor_daily"""
+
+
+def test_duplicate_readings_found_in_ordered_and_unordered_files(sensor_lake, tmp_path):
+    ordered = readings([("SAL1", "2025-09-01 10:00", 1.0), ("SAL2", "2025-09-01 10:00", 2.0),
+                        ("SAL2", "2025-09-01 10:00", 9.0), ("SAL1", "2025-09-01 10:05", 3.0)])
+    ordered["observed_at"] = pd.to_datetime(ordered["observed_at"])
+    report = run_ingest(sensor_lake, "sensors", write(ordered, tmp_path / "ordered.parquet"))
+    assert (report.loaded, report.reasons) == (3, {"duplicate row in the file": 1})
+    assert query(sensor_lake, "SELECT row_number, column_name FROM quarantine") == [(3, "observed_at")]
+    unordered = readings([("SAL2", "2025-09-01 10:15", 1.0), ("SAL1", "2025-09-01 10:10", 2.0),
+                          ("SAL2", "2025-09-01 10:10", 3.0), ("SAL1", "2025-09-01 10:15", 4.0)])
+    report = run_ingest(sensor_lake, "sensors", write(unordered, tmp_path / "unordered.csv"))
+    assert (report.loaded, report.quarantined) == (4, 0)
+    sensor_major = readings([("SAL1", "2025-09-01 11:00", 1.0), ("SAL1", "2025-09-01 11:05", 2.0),
+                             ("SAL2", "2025-09-01 11:00", 3.0), ("SAL2", "2025-09-01 11:00", 4.0)])
+    report = run_ingest(sensor_lake, "sensors", write(sensor_major, tmp_path / "sensor_major.csv"))
+    assert (report.loaded, report.reasons) == (3, {"duplicate row in the file": 1})
+
+
+def test_overlapping_readings_add_only_new_rows_and_rollups_stay_exact(sensor_lake, tmp_path, caplog):
+    first = readings([("SAL1", "2025-09-01 10:00", 1.0), ("SAL1", "2025-09-01 10:05", 2.0),
+                      ("SAL2", "2025-09-01 23:55", 5.0)])
+    assert run_ingest(sensor_lake, "sensors", write(first, tmp_path / "first.csv")).loaded == 3
+    # the same readings again (other spelling: padded ids, UTC offsets) plus new ones in the same hours and days
+    caplog.set_level("INFO", logger="ioc.pipelines")
+    second = readings([(" SAL1", "2025-09-01T03:00:00Z", 1.0), ("SAL1 ", "2025-09-01T10:05:00+07:00", 2.0),
+                       ("SAL1", "2025-09-01 10:10", 6.0), ("SAL2", "2025-09-01 23:50", 7.0),
+                       ("SAL2", "2025-09-02 00:00", 8.0), ("", "2025-09-01 10:10", 1.0)])
+    report = run_ingest(sensor_lake, "sensors", write(second, tmp_path / "second.csv"))
+    assert (report.read, report.loaded, report.reasons) == (6, 3, {"missing sensor_id": 1})
+    assert one(sensor_lake, "SELECT count(*) FROM fact_sensor_reading") == 6
+    stored = sorted(query(sensor_lake, ROLLUPS_STORED))
+    assert stored == sorted(query(sensor_lake, ROLLUPS_FROM_FACTS))
+    assert ("hourly", "SAL1", pd.Timestamp("2025-09-01 10:00"), 3, 3.0, 1.0, 6.0) in stored
+    assert ("daily", "SAL2", pd.Timestamp("2025-09-01"), 2, 6.0, 5.0, 7.0) in stored
+    messages = [record.getMessage() for record in caplog.records if record.name == "ioc.pipelines"]
+    assert "sensor readings: 6 rows checked, 5 valid" in " ".join(messages)
+    assert any(message.startswith("rollups: 3 hourly and 3 daily sensor partitions") for message in messages)
+    assert any(message.startswith("fact_sensor_reading: 3 new rows loaded") for message in messages)
+
+
+def test_repeated_timestamps_and_ids_are_checked_once_per_distinct_value():
+    stamps = pd.Series(["2025-09-01 10:00", " 2025-09-01T03:00:00Z", None, " ", "soon", "2025-09-01 10:00"] * 3,
+                       dtype="str")
+    expected = [pd.Timestamp("2025-09-01 10:00")] * 2 + [pd.NaT] * 3 + [pd.Timestamp("2025-09-01 10:00")]
+    assert to_ict(stamps).tolist() == expected * 3
+    table = pd.DataFrame({"sensor_id": pd.Series([" A", "A", "", None, "B"] * 2, dtype="str"), ROW: range(2, 12)})
+    check = Checker(table)
+    ids = check.required_category("sensor_id")
+    assert ids.astype(object).where(ids.notna(), None).tolist() == ["A", "A", None, None, "B"] * 2
+    assert check.problems()[["row_number", "reason"]].values.tolist() == [
+        [row, "missing sensor_id"] for row in (4, 5, 9, 10)]
+    typed = Checker(pd.DataFrame({"sensor_id": pd.Series([29272.0, "29272", True, None], dtype=object)}))
+    assert typed.required_category("sensor_id").astype(object).tolist()[:3] == ["29272", "29272", "True"]

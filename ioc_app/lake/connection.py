@@ -86,6 +86,11 @@ def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConne
         options = f"DATA_PATH '{_quote(str(settings.lake.data_path))}/'"
         if read_only:
             options += ", READ_ONLY"
+        if catalog.startswith("sqlite:"):
+            # Writers switch the catalog to WAL (it stays so) to let readers (gunicorn workers)
+            # read while a pipeline commits; the busy timeout makes either side wait for the
+            # other's commit instead of failing with "database is locked".
+            options += ", META_BUSY_TIMEOUT 5000" + ("" if read_only else ", META_JOURNAL_MODE 'WAL'")
         try:
             con.execute(f"ATTACH '{_quote('ducklake:' + catalog)}' AS {LAKE} ({options})")
         except duckdb.Error as exc:

@@ -44,6 +44,11 @@ TABLES: dict[str, str] = {
                     "status VARCHAR, content_sha256 VARCHAR",
     "quarantine": "batch_id VARCHAR, kind VARCHAR, source VARCHAR, file VARCHAR, row_number BIGINT, "
                   "column_name VARCHAR, reason VARCHAR, raw VARCHAR, quarantined_at TIMESTAMP",
+    # Newest source time committed per pulled source (pipelines/watermarks.py).
+    "source_watermark": "source VARCHAR, watermark TIMESTAMP, updated_at TIMESTAMP",
+    # One row per scheduler run of a configured source, failures included (pipelines/scheduler.py).
+    "source_run": "source VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR, message VARCHAR, "
+                  "files BIGINT, rows_loaded BIGINT",
 }
 
 # Tables written in small batches (catalog rows, a few tickets, one heartbeat round):

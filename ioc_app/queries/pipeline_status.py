@@ -1,0 +1,52 @@
+"""Queries behind the pipeline status page: runs, batches, freshness and quarantine."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+
+def source_activity(con: duckdb.DuckDBPyConnection, now: datetime) -> pd.DataFrame:
+    """Per source: last run and its outcome, last successful run, rows of the last 24 hours."""
+    return con.execute("""
+        WITH runs AS (
+            SELECT source, max(started_at) AS last_run,
+                   arg_max(status, started_at) AS last_status, arg_max(message, started_at) AS last_message,
+                   max(finished_at) FILTER (WHERE status = 'ok') AS last_ok
+            FROM source_run GROUP BY source),
+             batches AS (
+            SELECT source, max(finished_at) AS last_batch,
+                   coalesce(sum(rows_loaded) FILTER (WHERE finished_at >= ?::TIMESTAMP - INTERVAL 1 DAY), 0)
+                       AS loaded_24h,
+                   coalesce(sum(rows_quarantined) FILTER (WHERE finished_at >= ?::TIMESTAMP - INTERVAL 1 DAY), 0)
+                       AS quarantined_24h
+            FROM ingest_batch GROUP BY source)
+        SELECT coalesce(r.source, b.source) AS source, r.last_run, r.last_status, r.last_message,
+               coalesce(r.last_ok, b.last_batch) AS last_ok, b.last_batch,
+               coalesce(b.loaded_24h, 0) AS loaded_24h, coalesce(b.quarantined_24h, 0) AS quarantined_24h
+        FROM runs r FULL JOIN batches b ON b.source = r.source
+        ORDER BY 1""", [now, now]).df()
+
+
+def data_freshness(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Newest record of each kind in the store, and how many records it holds."""
+    return con.execute("""
+        SELECT 'reports' AS kind, max(approved_at) AS newest, count(*) AS records FROM fact_indicator_value
+        UNION ALL SELECT 'tickets', max(updated_at), count(*) FROM fact_ticket
+        UNION ALL SELECT 'cameras', max(observed_at), count(*) FROM fact_camera_status
+        UNION ALL SELECT 'sensors', max(observed_at), count(*) FROM fact_sensor_reading""").df()
+
+
+def recent_batches(con: duckdb.DuckDBPyConnection, limit: int) -> pd.DataFrame:
+    return con.execute("""
+        SELECT started_at, finished_at, kind, source, file, rows_read, rows_loaded, rows_quarantined, status
+        FROM ingest_batch ORDER BY started_at DESC, batch_id DESC LIMIT ?""", [limit]).df()
+
+
+def quarantine_reasons(con: duckdb.DuckDBPyConnection, since: datetime) -> pd.DataFrame:
+    """Why records were refused since a time, most frequent first."""
+    return con.execute("""
+        SELECT kind, column_name, reason, count(*) AS records, max(quarantined_at) AS last_seen
+        FROM quarantine WHERE quarantined_at >= ?
+        GROUP BY kind, column_name, reason ORDER BY records DESC, kind LIMIT 50""", [since]).df()
