@@ -81,18 +81,16 @@ def tickets(con: duckdb.DuckDBPyConnection, touched_days: str) -> None:
     """`touched_days(day)`: rebuild agg_ticket_daily for those days.
 
     A row counts the tickets opened (requested_at) and closed (closed_at) that day, per
-    current commune, service and the ticket's current status. Tickets keyed to an old unit
-    count in the current commune that received the largest share of it.
+    current commune (fact_ticket is keyed by today's communes), service and the ticket's
+    current status.
     """
     con.execute(f"DELETE FROM {L}.agg_ticket_daily WHERE day IN (SELECT day FROM {touched_days})")
     con.execute(f"""
         INSERT INTO {L}.agg_ticket_daily
-        WITH successor AS (
-            SELECT old_key, arg_max(new_key, weight) AS new_key FROM {L}.dim_area_crosswalk GROUP BY old_key
-        ), ticket AS (
-            SELECT coalesce(s.new_key, t.area_key) AS area_key, t.service_code, t.status,
-                   CAST(t.requested_at AS DATE) AS opened_day, CAST(t.closed_at AS DATE) AS closed_day
-            FROM {L}.fact_ticket t LEFT JOIN successor s ON s.old_key = t.area_key
+        WITH ticket AS (
+            SELECT area_key, service_code, status,
+                   CAST(requested_at AS DATE) AS opened_day, CAST(closed_at AS DATE) AS closed_day
+            FROM {L}.fact_ticket
         ), counted AS (
             SELECT opened_day AS day, area_key, service_code, status, 1 AS opened, 0 AS closed FROM ticket
             UNION ALL
