@@ -168,11 +168,10 @@ def _ensure_demo_accounts(settings: Settings, units_csv: Path) -> None:
                 continue
             password = demo_password()
             unit = unit_of_kind.get(unit_kind) if unit_kind else None
-            create_user(session, role, role, password, unit_code=unit, must_change_password=False,
-                        full_name=f"Demo {role}")
+            create_user(session, role, role, password, unit_code=unit, full_name=f"Demo {role}")
             created.append((role, unit or "-", password))
     if created:
-        print("\nDemo accounts (passwords are shown only this once):")
+        print("\nDemo accounts (passwords are shown only this once; each is changed at its first sign-in):")
         for username, unit, password in created:
             print(f"  {username:<11} unit {unit:<16} password {password}")
         print()
@@ -205,4 +204,35 @@ def create_account(settings: Settings, name: str, role: str, password: str, unit
 
     migrate(settings.database_url)
     with session_scope(engine_for(settings.database_url)) as session:
-        create_user(session, name, role, password, unit_code=unit, full_name=full_name)
+        create_user(session, name, role, password, unit_code=unit, full_name=full_name, actor=_cli_actor())
+
+
+def _cli_actor() -> str:
+    """Who ran `ioc user ...`, for the audit log: the operating-system account."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def close_account(settings: Settings, name: str) -> None:
+    from ioc_app.opdb.session import engine_for, migrate, session_scope
+    from ioc_app.opdb.users import close_user
+
+    migrate(settings.database_url)
+    with session_scope(engine_for(settings.database_url)) as session:
+        close_user(session, name, actor=_cli_actor())
+
+
+def reset_account(settings: Settings, name: str, temporary: str) -> None:
+    """A temporary password to be changed at the next sign-in; the account's lockout ends."""
+    from ioc_app.opdb import throttle
+    from ioc_app.opdb.session import engine_for, migrate, session_scope
+    from ioc_app.opdb.users import normalize_username, reset_password
+
+    migrate(settings.database_url)
+    with session_scope(engine_for(settings.database_url)) as session:
+        reset_password(session, name, temporary, actor=_cli_actor())
+        throttle.clear(session, throttle.ACCOUNT, normalize_username(name))

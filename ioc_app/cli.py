@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     origin.add_argument("--file", type=Path, help="source file (not needed for 'areas')")
     origin.add_argument("--open311", metavar="URL", help="pull tickets from this Open311 GeoReport v2 endpoint")
     origin.add_argument("--sensorthings", metavar="URL", help="pull sensors from this OGC SensorThings API root")
+    origin.add_argument("--writeback", action="store_true", help="pull the figures approved in the operational DB")
     ingest.add_argument("--dry-run", action="store_true", help="validate without writing")
     ingest.add_argument("--json", action="store_true", help="print the batch report as JSON on the last line")
 
@@ -42,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("check", help="check config, both stores and the DuckDB extensions")
 
+    sub.add_parser("maintenance", help="compact the lake's small files, expire old snapshots, delete orphaned files")
+
     user = sub.add_parser("user", help="manage accounts")
     user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     create = user_sub.add_parser("create", help="create an account")
@@ -50,7 +53,15 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--unit", help="reporting unit code the account belongs to")
     create.add_argument("--full-name")
     create.add_argument("--password-stdin", action="store_true", required=True,
-                        help="read the password from standard input")
+                        help="read the first password from standard input (changed at the first sign-in)")
+    close = user_sub.add_parser("close", help="close an account for good (accounts are never deleted)")
+    close.add_argument("name")
+    reset = user_sub.add_parser("reset", help="set a temporary password that must be changed at the next sign-in")
+    reset.add_argument("name")
+    reset.add_argument("--password-stdin", action="store_true", required=True,
+                       help="read the temporary password from standard input")
+    delete = user_sub.add_parser("delete", help="refused: accounts are closed, never deleted")
+    delete.add_argument("name")
     return parser
 
 
@@ -76,6 +87,15 @@ def _run(args: argparse.Namespace) -> int:
                                       dry_run=args.dry_run)
         line = bootstrap.report_line(args.kind, name, report)
         print(json.dumps(bootstrap.report_dict(report), ensure_ascii=False) if args.json else line)
+    elif args.command == "ingest" and args.writeback:
+        if args.kind != "reports":
+            raise IocError(f"ingest {args.kind}: --writeback feeds reports only (ioc ingest reports --writeback)")
+        from pipelines.pulls import approved
+
+        name = approved.source_name(settings)
+        report = approved.pull(settings, name, dry_run=args.dry_run)
+        line = bootstrap.report_line(args.kind, name, report)
+        print(json.dumps(bootstrap.report_dict(report), ensure_ascii=False) if args.json else line)
     elif args.command == "ingest":
         report = bootstrap.ingest(settings, args.kind, args.file, dry_run=args.dry_run)
         line = bootstrap.report_line(args.kind, args.file, report)
@@ -93,6 +113,12 @@ def _run(args: argparse.Namespace) -> int:
             for run in summary.runs:
                 print(log_line(run))
         return 1 if summary.failed else 0
+    elif args.command == "maintenance":
+        from pipelines.maintenance import OK, log_line, maintain_once
+
+        run = maintain_once(settings)
+        print(log_line(run))
+        return 0 if run.status == OK else 1
     elif args.command == "check":
         problems = bootstrap.check(settings)
         for problem in problems:
@@ -100,6 +126,14 @@ def _run(args: argparse.Namespace) -> int:
         if not problems:
             print("ok: config, operational DB, analytical store and extensions are usable")
         return 1 if problems else 0
+    elif args.command == "user" and args.user_command == "delete":
+        raise IocError(f"accounts are never deleted, their data keeps its author: `ioc user close {args.name}`")
+    elif args.command == "user" and args.user_command == "close":
+        bootstrap.close_account(settings, args.name)
+        print(f"user {args.name} closed")
+    elif args.command == "user" and args.user_command == "reset":
+        bootstrap.reset_account(settings, args.name, sys.stdin.readline().rstrip("\n"))
+        print(f"user {args.name}: temporary password set, to be changed at the next sign-in")
     elif args.command == "user":
         password = sys.stdin.readline().rstrip("\n")
         bootstrap.create_account(settings, args.name, args.role, password, args.unit, args.full_name)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -33,6 +34,8 @@ class _Strict(BaseModel):
 class LakeSettings(_Strict):
     catalog: str = "sqlite:data/lake/catalog.sqlite"
     data_path: Path = Path("data/lake/files")
+    # The scheduler compacts the lake and deletes orphaned files this often (pipelines/maintenance.py).
+    maintenance_hours: float = Field(24, gt=0)
 
     @field_validator("catalog")
     @classmethod
@@ -64,6 +67,8 @@ class SourceSettings(_Strict):
     inbox: Path | None = None
     open311: str | None = None
     sensorthings: str | None = None
+    # Figures approved in the operational DB (pipelines/pulls/approved.py).
+    writeback: bool = False
     interval_minutes: float = Field(5, gt=0)
     # A source with no successful run for this long is shown as late.
     late_after_minutes: float = Field(60, gt=0)
@@ -71,8 +76,12 @@ class SourceSettings(_Strict):
     @model_validator(mode="after")
     def _one_origin(self) -> "SourceSettings":
         origins = [o for o in ("inbox", "open311", "sensorthings") if getattr(self, o) is not None]
+        if self.writeback:
+            origins.append("writeback")
         if len(origins) != 1:
-            raise ValueError("needs exactly one of inbox, open311, sensorthings")
+            raise ValueError("needs exactly one of inbox, open311, sensorthings, writeback")
+        if self.writeback and self.kind != "reports":
+            raise ValueError("writeback feeds reports only")
         if self.open311 is not None and self.kind != "tickets":
             raise ValueError("open311 feeds tickets only")
         if self.sensorthings is not None and self.kind != "sensors":
@@ -91,6 +100,23 @@ class ServerSettings(_Strict):
     workers: int = Field(2, ge=1, le=64)
     threads: int = Field(4, ge=1, le=64)
     session_minutes: int = Field(480, ge=1)
+    # Served over HTTPS (directly or by a proxy): session cookies get Secure, responses HSTS.
+    https: bool = False
+    # Reverse proxies in front whose X-Forwarded-For/-Proto/-Host are trusted (0 = none).
+    proxy_hops: int = Field(0, ge=0, le=5)
+
+
+class SecuritySettings(_Strict):
+    """Password age and the login lockout (failures, then a doubling wait up to a cap)."""
+
+    password_max_age_days: int = Field(183, ge=1)
+    lockout_after_failures: int = Field(5, ge=1)
+    # Many officers share one NAT address, so an address tolerates more failures than an account.
+    address_lockout_after_failures: int = Field(20, ge=1)
+    lockout_base_seconds: float = Field(30, gt=0)
+    lockout_max_seconds: float = Field(900, gt=0)
+    # Failures are forgotten after this long without another one.
+    lockout_forget_minutes: float = Field(60, gt=0)
 
 
 class UiSettings(_Strict):
@@ -98,6 +124,50 @@ class UiSettings(_Strict):
     # Indicator codes shown as KPI tiles on the overview, and the trend shown first.
     headline_indicators: tuple[str, ...] = ()
     trend_indicators: tuple[str, ...] = ()
+
+
+WALL_VIEWS = ("overview", "tickets", "sensors", "cameras")
+
+
+class WallSlot(_Strict):
+    """One view of a wall playlist and how long it stays on screen."""
+
+    view: Literal["overview", "tickets", "sensors", "cameras"]
+    seconds: float = Field(30, ge=1, le=3600)
+
+
+class WallAlerts(_Strict):
+    """Thresholds that raise a banner on the wall and highlight the place on its maps."""
+
+    # Sensor kind -> limit of its newest reading; "station": each station's own threshold.
+    sensors: dict[str, float | Literal["station"]] = Field(
+        default_factory=lambda: {"salinity": 4.0, "pm25": 50.0})
+    # A commune with more overdue tickets than this.
+    overdue_tickets_per_commune: int = Field(5, ge=0)
+    # More than this share of the cameras offline.
+    cameras_offline_percent: float = Field(10, ge=0, le=100)
+
+
+def _default_playlists() -> dict[str, tuple[WallSlot, ...]]:
+    return {"default": (WallSlot(view="overview", seconds=30), WallSlot(view="tickets", seconds=20),
+                        WallSlot(view="sensors", seconds=20), WallSlot(view="cameras", seconds=20))}
+
+
+class WallSettings(_Strict):
+    playlists: dict[str, tuple[WallSlot, ...]] = Field(default_factory=_default_playlists)
+    alerts: WallAlerts = WallAlerts()
+
+    @field_validator("playlists")
+    @classmethod
+    def _usable_playlists(cls, playlists: dict[str, tuple[WallSlot, ...]]) -> dict[str, tuple[WallSlot, ...]]:
+        if "default" not in playlists:
+            raise ValueError("needs a playlist named 'default'")
+        for name, slots in playlists.items():
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
+                raise ValueError(f"playlist name {name!r}: use lower-case letters, digits, '-' and '_'")
+            if not slots:
+                raise ValueError(f"playlist {name!r} has no views")
+        return playlists
 
 
 class Settings(_Strict):
@@ -112,7 +182,9 @@ class Settings(_Strict):
     geo: GeoSettings = GeoSettings()
     demo: DemoSettings = DemoSettings()
     server: ServerSettings = ServerSettings()
+    security: SecuritySettings = SecuritySettings()
     ui: UiSettings = UiSettings()
+    wall: WallSettings = WallSettings()
     sources: tuple[SourceSettings, ...] = Field(default_factory=_default_sources)
     base_dir: Path = REPO_ROOT
 
@@ -171,7 +243,8 @@ def _resolve_paths(settings: Settings) -> Settings:
         update={
             "data_dir": data_dir,
             "database_url": url,
-            "lake": LakeSettings(catalog=catalog, data_path=_absolute(base, settings.lake.data_path)),
+            "lake": settings.lake.model_copy(update={"catalog": catalog,
+                                                     "data_path": _absolute(base, settings.lake.data_path)}),
             "geo": GeoSettings(boundaries=boundaries),
             "sources": sources,
         }

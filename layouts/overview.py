@@ -13,22 +13,14 @@ from ioc_app.queries import overview as q
 from ioc_app.queries.scope import Scope
 from ioc_app.web.i18n import number, percent, signed, t, when
 from ioc_app.web.query_cache import QueryCache
+from layouts.figures import BLUE, GREEN, ORANGE, TOPOJSON_URL, font_px, map_figure
+from layouts.figures import base_layout as _base_layout
+from layouts.figures import series_layout as _series_layout
+from layouts.tiles import tile as _tile
 
 REFRESH_MS = 60_000
 TREND_MONTHS = 24
 MAP_METRICS = ("open", "overdue", "received")
-# Served by the app: plotly.js would otherwise fetch its base map from a CDN.
-TOPOJSON_URL = "/assets/topojson/"
-# Colour-blind safe: cividis for the map, Okabe-Ito colours for series.
-MAP_SCALE = "Cividis"
-BLUE, GREEN, ORANGE = "#56b4e9", "#009e73", "#e69f00"
-GRID = "#24324a"
-TEXT = "#e6edf7"
-
-
-def font_px(viewport_width: int | None) -> int:
-    """Chart text size for the screen: 12 px on a laptop, 16 on 1920 wide, 33 on a 4K wall."""
-    return max(12, min(40, round((viewport_width or 1440) * 0.0085)))
 
 
 def layout(lang: str) -> html.Div:
@@ -67,14 +59,6 @@ def layout(lang: str) -> html.Div:
         ], className="ioc-grid"),
         html.Footer(id="ov-footer", className="ioc-footer"),
     ], className="ioc-overview")
-
-
-def _tile(label: str, value: str, sub: str, tone: str = "", tile_id: str = "", unit: str = "") -> html.Div:
-    return html.Div([
-        html.Div(label, className="ioc-kpi-label"),
-        html.Div([value, html.Span(unit, className="ioc-kpi-unit") if unit else None], className="ioc-kpi-value"),
-        html.Div(sub, className="ioc-kpi-sub"),
-    ], className=f"ioc-kpi {tone}".strip(), id=tile_id, role="group")
 
 
 def _headline_tile(row: pd.Series, lang: str) -> html.Div:
@@ -121,35 +105,6 @@ def kpi_tiles(cache: QueryCache, scope: Scope, headline_codes: tuple[str, ...], 
               t("kpi_sensors_sub", lang, total=number(int(sensors["total"].sum()), lang)),
               "ioc-alert" if over else "", "kpi-sensors"),
     ]
-
-
-def _base_layout(figure: go.Figure, lang: str, size: int) -> go.Figure:
-    figure.update_layout(
-        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-        font=dict(family="Be Vietnam Pro, system-ui, sans-serif", color=TEXT, size=size),
-        separators=",." if lang == "vi" else ".,",
-    )
-    return figure
-
-
-def map_figure(geojson: dict, data: pd.DataFrame, metric: str, lang: str, size: int) -> go.Figure:
-    figure = go.Figure(go.Choropleth(
-        geojson=geojson, featureidkey="id", locations=data["code"], z=data[metric],
-        text=data["name"], colorscale=MAP_SCALE, marker_line_color="#0b1220", marker_line_width=0.6,
-        hovertemplate="<b>%{text}</b><br>%{z:,}<extra></extra>",
-        colorbar=dict(thickness=size, len=0.7, outlinewidth=0, tickformat=",d"),
-    ))
-    figure.update_geos(fitbounds="locations", visible=False, projection_type="mercator", bgcolor="rgba(0,0,0,0)")
-    figure.update_layout(margin=dict(l=0, r=0, t=0, b=0), uirevision=metric)
-    return _base_layout(figure, lang, size)
-
-
-def _series_layout(figure: go.Figure, lang: str, size: int, date_format: str) -> go.Figure:
-    figure.update_layout(margin=dict(l=4 * size, r=size, t=size // 2, b=2 * size), hovermode="x unified",
-                         legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
-    figure.update_xaxes(gridcolor=GRID, zeroline=False, tickformat=date_format)
-    figure.update_yaxes(gridcolor=GRID, zeroline=False, tickformat=",~r")
-    return _base_layout(figure, lang, size)
 
 
 def _month_format(lang: str) -> str:

@@ -51,6 +51,8 @@ def source_state(last_status: str | None, last_ok: datetime | None, last_run: da
 
 
 def _origin(source: SourceSettings) -> str:
+    if source.writeback:
+        return "writeback"
     return str(source.inbox or source.open311 or source.sensorthings)
 
 

@@ -13,7 +13,7 @@ from ioc_app.web.access import has_role
 from ioc_app.web.i18n import t
 from ioc_app.web.lake_reader import LakeReader
 from ioc_app.web.query_cache import QueryCache
-from layouts import overview, pipelines
+from layouts import overview, pipelines, wall
 
 
 @dataclass(frozen=True)
@@ -22,11 +22,13 @@ class Page:
     title_key: str
     module: ModuleType
     roles: tuple[str, ...] | None = None  # None: every signed-in role
+    kiosk: bool = False  # no header: the page is the whole screen (the control-room wall)
 
 
 PAGES = (
     Page("/", "overview", overview),
     Page("/pipelines", "pipelines", pipelines, pipelines.ROLES),
+    Page("/wall", "wall", wall, kiosk=True),
 )
 
 
@@ -71,6 +73,7 @@ def _header(province_name: str, lang: str, pathname: str) -> list:
             html.Div(id="ioc-clock", className="ioc-clock", **{"aria-live": "off"}),
             html.Span(name, className="ioc-user"),
             html.A(t("language", lang), href=f"?lang={other}", className="ioc-link", id="lang-switch"),
+            html.A(t("password_title", lang), href="/account/password", className="ioc-link"),
             html.A(t("logout", lang), href="/logout", className="ioc-link"),
         ], className="ioc-header-right"),
     ]
@@ -93,6 +96,8 @@ def register(app: Dash, settings: Settings, reader: LakeReader, province) -> Non
             body = html.P(t("forbidden", lang), className="ioc-message", id="forbidden")
         else:
             body = page.module.layout(lang)
+            if page.kiosk:
+                return None, body
         return _header(province.name, lang, pathname), body
 
     app.clientside_callback(

@@ -35,6 +35,7 @@ from ioc_app.errors import IocError, StoreError
 from ioc_app.lake import connect, ensure_schema
 from pipelines.batch import BatchReport
 from pipelines.inbox import REJECTED, process_inbox
+from pipelines.maintenance import MaintenanceSchedule
 
 log = logging.getLogger("ioc.scheduler")
 
@@ -82,6 +83,10 @@ def log_line(run: SourceRun) -> str:
 
 def _pull(settings: Settings, source: SourceSettings, con: duckdb.DuckDBPyConnection) -> BatchReport:
     """One batch from the source's HTTP endpoint (modules imported only by the sources that use them)."""
+    if source.writeback:
+        from pipelines.pulls.approved import pull
+
+        return pull(settings, source.name, con=con)
     if source.open311 is not None:
         from pipelines.pulls.open311 import pull
 
@@ -102,6 +107,7 @@ class Scheduler:
         self.due = {source.name: clock() for source in settings.sources}
         self.failures = {source.name: 0 for source in settings.sources}
         self.last: dict[str, SourceRun] = {}
+        self.maintenance = MaintenanceSchedule(settings, clock)
         self._con: duckdb.DuckDBPyConnection | None = None
 
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -197,10 +203,19 @@ class Scheduler:
             if self.stop.is_set():
                 break
             runs.append(self.run_source(source))
+        if not self.stop.is_set():
+            self.run_maintenance_if_due()
         return runs
 
+    def run_maintenance_if_due(self) -> None:
+        """Lake maintenance (pipelines/maintenance.py) when due: after the sources, between runs, on the
+        shared connection, so it never competes with a batch."""
+        run = self.maintenance.run_if_due(self.connection)
+        if run is not None and run.status != OK:
+            self._drop_connection()
+
     def seconds_to_next(self) -> float:
-        return max(0.0, min(self.due.values(), default=60.0) - self.clock())
+        return min(max(0.0, min(self.due.values(), default=60.0) - self.clock()), self.maintenance.seconds_to_due())
 
 
 @contextmanager

@@ -3,10 +3,28 @@ from __future__ import annotations
 
 import pytest
 
+from ioc_app.config import load_settings
 from tests.demo_instance import Instance, Server, make_instance
 
 LEADER = ("test_leader", "Lanh-dao-2026!")
 ADMIN = ("test_admin", "Quan-tri-2026!")
+# The password an administrator hands out; the person replaces it at the first sign-in.
+ISSUED_PASSWORD = "Cap-moi-2026!"
+
+
+def finish_first_login(database_url: str, name: str, issued: str, password: str) -> None:
+    """What the person does at the first sign-in: prove the issued password, choose their own."""
+    from ioc_app.opdb.session import engine_for, session_scope
+    from ioc_app.opdb.users import authenticate, set_password
+
+    engine = engine_for(database_url)
+    try:
+        with session_scope(engine) as db:
+            user = authenticate(db, name, issued)
+            assert user is not None and user.must_change_password
+            set_password(db, user, password)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -14,8 +32,10 @@ def demo(tmp_path_factory) -> Instance:
     """`ioc demo --no-serve` at a tenth of the volume, plus leader and admin accounts for the tests."""
     instance = make_instance(tmp_path_factory.mktemp("ioc-demo"))
     instance.ioc("demo", "--no-serve")
+    database_url = load_settings(instance.config).database_url
     for (name, password), role in ((LEADER, "leader"), (ADMIN, "admin")):
-        instance.ioc("user", "create", name, "--role", role, "--password-stdin", stdin=password + "\n")
+        instance.ioc("user", "create", name, "--role", role, "--password-stdin", stdin=ISSUED_PASSWORD + "\n")
+        finish_first_login(database_url, name, ISSUED_PASSWORD, password)
     return instance
 
 

@@ -21,6 +21,7 @@ from ioc_app.bootstrap import create_account, init_stores
 from ioc_app.config import load_settings
 from ioc_app.lake import connect, ensure_schema
 from pipelines import run_ingest
+from tests.conftest import ISSUED_PASSWORD, finish_first_login
 from tests.demo_instance import IOC, REPO, Server, clean_env, make_instance
 
 SENSORS = ("SAL1", "SAL2", "SAL3")
@@ -133,7 +134,8 @@ def instance(tmp_path_factory):
     settings = load_settings(instance.config)
     init_stores(settings)
     prepare(settings, root / "sources")
-    create_account(settings, ACCOUNT[0], "leader", ACCOUNT[1], None, "Reader")
+    create_account(settings, ACCOUNT[0], "leader", ISSUED_PASSWORD, None, "Reader")
+    finish_first_login(settings.database_url, ACCOUNT[0], ISSUED_PASSWORD, ACCOUNT[1])
     for number in range(BATCHES):
         start = pd.Timestamp("2025-03-01") + pd.Timedelta(days=30 * number)
         readings(BATCH_ROWS, str(start)).to_parquet(root / "sources" / f"batch_{number}.parquet", index=False)

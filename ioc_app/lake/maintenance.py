@@ -1,17 +1,24 @@
 """Small-file maintenance of the lake, run as a pipeline job (e.g. nightly).
 
 Small writes are inlined into the catalog (schema.INLINE_ROW_LIMIT); this job moves them
-to Parquet, merges adjacent small files, expires snapshots older than `keep` (time travel
+to Parquet, rewrites files that rollup refreshes have partly deleted (DuckLake cannot merge
+a file with deletes), merges adjacent small files, expires snapshots older than `keep` (time travel
 and cache keys stay valid inside that window) and deletes the files no snapshot needs.
+`delete_orphaned_files` removes the Parquet files a killed batch wrote but never committed.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import duckdb
 
 from ioc_app.lake.connection import LAKE
+
+# A data file is rewritten without its deleted rows once this share of them is deleted.
+REWRITE_DELETED_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -29,9 +36,11 @@ def _live_data_files(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def compact(con: duckdb.DuckDBPyConnection, keep: timedelta = timedelta(days=7)) -> MaintenanceReport:
-    """Flush inlined rows, merge small files, expire old snapshots and remove unneeded files."""
+    """Flush inlined rows, rewrite partly deleted files, merge small files, expire old snapshots and
+    remove unneeded files."""
     before = _live_data_files(con)
     con.execute(f"CALL ducklake_flush_inlined_data('{LAKE}')")
+    con.execute(f"CALL ducklake_rewrite_data_files('{LAKE}', delete_threshold => {REWRITE_DELETED_SHARE})")
     con.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}')")
     cutoff = f"now() - INTERVAL '{int(keep.total_seconds())} seconds'"
     expired = con.execute(
@@ -41,3 +50,40 @@ def compact(con: duckdb.DuckDBPyConnection, keep: timedelta = timedelta(days=7))
         f"SELECT count(*) FROM ducklake_cleanup_old_files('{LAKE}', older_than => {cutoff})"
     ).fetchone()[0]
     return MaintenanceReport(before, _live_data_files(con), expired, deleted)
+
+
+# The names DuckLake gives its data and delete files; nothing else under the data path is ever deleted.
+DUCKLAKE_FILE = re.compile(r"^ducklake-[0-9a-f-]+(-delete)?\.parquet$")
+
+
+@dataclass(frozen=True)
+class OrphanReport:
+    deleted: tuple[str, ...]
+    # Unreferenced files that DuckLake did not write (a data path shared with other files): left alone.
+    foreign: tuple[str, ...]
+
+
+def delete_orphaned_files(con: duckdb.DuckDBPyConnection, data_path: Path,
+                          grace: timedelta = timedelta(hours=1)) -> OrphanReport:
+    """Delete the DuckLake files under `data_path` that no snapshot references and that were last
+    modified more than `grace` ago (files of a batch killed before its commit).
+
+    DuckLake's ducklake_delete_orphaned_files lists them (the catalog's data files, delete
+    files and files scheduled for deletion are kept); it would also delete ANY other file
+    under the data path, so only its dry-run list is used and only files named like DuckLake's
+    own inside `data_path` are removed. `grace` protects a batch still writing in another process.
+    """
+    listed = con.execute(
+        f"SELECT path FROM ducklake_delete_orphaned_files('{LAKE}', dry_run => true, "
+        f"older_than => now() - INTERVAL '{int(grace.total_seconds())} seconds')").fetchall()
+    root = data_path.resolve()
+    deleted: list[str] = []
+    foreign: list[str] = []
+    for (name,) in listed:
+        path = Path(name)
+        if DUCKLAKE_FILE.match(path.name) and path.resolve().is_relative_to(root):
+            path.unlink(missing_ok=True)
+            deleted.append(str(path))
+        else:
+            foreign.append(str(path))
+    return OrphanReport(tuple(sorted(deleted)), tuple(sorted(foreign)))

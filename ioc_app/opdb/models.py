@@ -109,6 +109,18 @@ class PasswordHistory(Base):
     changed_at: Mapped[datetime] = mapped_column(DateTime, default=now_ict)
 
 
+class LoginThrottle(Base):
+    """Failed sign-ins per account name or client address, shared by every web worker."""
+
+    __tablename__ = "login_throttle"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class Sector(Base):
     __tablename__ = "sectors"
 

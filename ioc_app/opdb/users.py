@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -18,7 +19,7 @@ from ioc_app.opdb.models import PasswordHistory, Role, Unit, User
 HASH_METHOD = "scrypt"
 MIN_LENGTH = 8
 HISTORY_DEPTH = 5
-PASSWORD_MAX_AGE = timedelta(days=182)
+PASSWORD_MAX_AGE = timedelta(days=183)
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
@@ -26,19 +27,35 @@ class WeakPasswordError(IocError):
     """The password breaks the policy; the message lists every rule it breaks."""
 
 
+class ReusedPasswordError(WeakPasswordError):
+    """The password is one of the account's last HISTORY_DEPTH passwords."""
+
+
+# Rule code -> its wording; the web pages show their own translation of each code.
+POLICY_RULES: dict[str, str] = {
+    "length": f"at least {MIN_LENGTH} characters",
+    "upper": "an upper-case letter",
+    "lower": "a lower-case letter",
+    "digit": "a digit",
+    "special": "a special character such as ! @ # or %",
+}
+
+
+def broken_rules(password: str) -> list[str]:
+    """The codes of POLICY_RULES that `password` breaks, in the order of POLICY_RULES."""
+    kept = {
+        "length": len(password) >= MIN_LENGTH,
+        "upper": any(c.isupper() for c in password),
+        "lower": any(c.islower() for c in password),
+        "digit": any(c.isdigit() for c in password),
+        "special": any(not c.isalnum() and not c.isspace() for c in password),
+    }
+    return [code for code in POLICY_RULES if not kept[code]]
+
+
 def policy_problems(password: str) -> list[str]:
     """Every rule of the password policy that `password` breaks, in plain words."""
-    rules = [
-        (len(password) >= MIN_LENGTH, f"at least {MIN_LENGTH} characters"),
-        (any(c.isupper() for c in password), "an upper-case letter"),
-        (any(c.islower() for c in password), "a lower-case letter"),
-        (any(c.isdigit() for c in password), "a digit"),
-        (
-            any(not c.isalnum() and not c.isspace() for c in password),
-            "a special character such as ! @ # or %",
-        ),
-    ]
-    return [rule for ok, rule in rules if not ok]
+    return [POLICY_RULES[code] for code in broken_rules(password)]
 
 
 def check_policy(password: str) -> None:
@@ -148,27 +165,51 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with this name and password, else None; a wrong password counts a failed login."""
+@dataclass(frozen=True)
+class LoginCheck:
+    """The outcome of one sign-in attempt: the user when it succeeded, else why it failed.
+
+    `reason` is for the audit log only ("ok", "unknown_user", "wrong_password", "closed");
+    the person signing in is told the same thing in every failed case.
+    """
+
+    user: User | None
+    reason: str
+
+
+def check_login(session: Session, username: str, password: str) -> LoginCheck:
+    """Check a sign-in; a wrong password counts a failed login on the account."""
     user = find_user(session, username)
     if user is None:
         check_password_hash(_decoy_hash(), password)
-        return None
+        return LoginCheck(None, "unknown_user")
     if not check_password_hash(user.password_hash, password):
         user.failed_logins += 1
         session.flush()
-        return None
+        return LoginCheck(None, "wrong_password")
     if not user.is_active:
-        return None
+        return LoginCheck(None, "closed")
     if user.failed_logins:
         user.failed_logins = 0
         session.flush()
-    return user
+    return LoginCheck(user, "ok")
 
 
-def password_change_due(user: User, now: datetime | None = None) -> bool:
-    """True when the user must pick a new password: first login, reset, or older than six months."""
-    return user.must_change_password or (now or now_ict()) - user.password_changed_at > PASSWORD_MAX_AGE
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this name and password, else None; a wrong password counts a failed login."""
+    return check_login(session, username, password).user
+
+
+def verify_password(user: User, password: str) -> bool:
+    """True when `password` is the account's current password (one slow hash check)."""
+    return check_password_hash(user.password_hash, password)
+
+
+def password_change_due(
+    user: User, now: datetime | None = None, max_age: timedelta = PASSWORD_MAX_AGE
+) -> bool:
+    """True when the user must pick a new password: first login, reset, or `max_age` (six months) old."""
+    return user.must_change_password or (now or now_ict()) - user.password_changed_at >= max_age
 
 
 def set_password(session: Session, user: User, new_password: str, *, actor: str | None = None) -> None:
@@ -181,7 +222,7 @@ def set_password(session: Session, user: User, new_password: str, *, actor: str 
         .limit(HISTORY_DEPTH)
     ).all()
     if any(check_password_hash(old, new_password) for old in {user.password_hash, *recent}):
-        raise WeakPasswordError(
+        raise ReusedPasswordError(
             f"password was used recently: choose one that differs from the last {HISTORY_DEPTH}"
         )
     user.password_hash = _hash(new_password)
@@ -191,8 +232,20 @@ def set_password(session: Session, user: User, new_password: str, *, actor: str 
     session.flush()
     _remember(session, user)
     record(
-        session, actor or user.username, "set_password", "user", user.id, None, {"username": user.username}
+        session, actor or user.username, "set_password", "user", user.id, None,
+        {"username": user.username, "must_change_password": user.must_change_password},
     )
+
+
+def reset_password(session: Session, username: str, temporary: str, *, actor: str) -> User:
+    """An administrator sets a temporary password that the person must change at the next sign-in."""
+    user = find_user(session, username)
+    if user is None:
+        raise IocError(f"unknown user {username!r}")
+    if not user.is_active:
+        raise IocError(f"user {user.username!r} is closed: closed accounts cannot sign in again")
+    set_password(session, user, temporary, actor=actor)
+    return user
 
 
 def close_user(session: Session, username: str, *, actor: str = "system") -> User:

@@ -25,6 +25,7 @@ def create_app(settings: Settings) -> Flask:
     from ioc_app.opdb.session import engine_for
     from ioc_app.web.auth import install_auth
     from ioc_app.web.lake_reader import LakeReader
+    from ioc_app.web.security import install_security
     from layouts import shell
 
     server = Flask(__name__, template_folder=str(WEB_DIR / "templates"))
@@ -37,7 +38,7 @@ def create_app(settings: Settings) -> Flask:
     )
     server.add_url_rule("/health", "health", _health(settings))
     province = resolve_province(settings.province_code)
-    install_auth(server, engine_for(settings.database_url), province.name)
+    install_auth(server, engine_for(settings.database_url), province.name, settings.security)
 
     app = Dash(
         __name__,
@@ -52,4 +53,5 @@ def create_app(settings: Settings) -> Flask:
     reader = LakeReader(settings)
     app.layout = shell.layout
     shell.register(app, settings, reader, province)
+    install_security(server, app, settings)
     return server

@@ -1,0 +1,119 @@
+"""Queries behind the control-room wall: what the overview queries do not already give.
+
+Like the overview, every "now" is the newest record of its source, so a late feed shows
+its last figures with their time instead of mixing the wall clock with old data.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+from ioc_app.queries.overview import CAMERA_HEARTBEAT_MINUTES, SENSOR_FRESH_MINUTES
+from ioc_app.queries.scope import Scope
+
+OFFLINE_LOOKBACK_DAYS = 7
+
+
+def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> pd.DataFrame:
+    return con.execute(sql, params).df()
+
+
+def snapshot(con: duckdb.DuckDBPyConnection) -> int:
+    """The lake snapshot the wall's panels were drawn from: they redraw only when it changes."""
+    from ioc_app.lake import snapshot_id
+
+    return snapshot_id(con)
+
+
+def newest_by_kind(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Newest record time of each source kind (reports, tickets, cameras, sensors)."""
+    return _df(con, """
+        SELECT 'reports' AS kind, max(approved_at) AS newest FROM fact_indicator_value
+        UNION ALL SELECT 'tickets', max(updated_at) FROM fact_ticket
+        UNION ALL SELECT 'cameras', max(observed_at) FROM fact_camera_status
+        UNION ALL SELECT 'sensors', max(observed_at) FROM fact_sensor_reading""", [])
+
+
+def ticket_categories(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime | None, days: int,
+                      limit: int) -> pd.DataFrame:
+    """Categories with the most tickets received in the `days` before `as_of`, and how many are still open."""
+    cond, params = scope.area_filter("area_key")
+    return _df(con, f"""
+        SELECT service_code, any_value(service_name) AS service_name, count(*) AS received,
+               count(*) FILTER (WHERE status <> 'closed') AS open
+        FROM fact_ticket
+        WHERE {cond} AND requested_at > ?::TIMESTAMP - to_days(?) AND requested_at <= ?
+        GROUP BY service_code ORDER BY received DESC, service_code LIMIT ?""",
+        [*params, as_of, days, as_of, limit])
+
+
+def ticket_timeliness(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime | None,
+                      days: int) -> pd.DataFrame:
+    """Tickets closed in the `days` before `as_of`: how many, how many by their due time, mean hours taken."""
+    cond, params = scope.area_filter("area_key")
+    return _df(con, f"""
+        SELECT count(*) AS closed,
+               count(*) FILTER (WHERE closed_at <= expected_at) AS on_time,
+               avg(epoch(closed_at - requested_at)) / 3600 AS mean_hours
+        FROM fact_ticket
+        WHERE {cond} AND status = 'closed'
+          AND closed_at > ?::TIMESTAMP - to_days(?) AND closed_at <= ?""",
+        [*params, as_of, days, as_of])
+
+
+def sensor_latest(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """Every sensor with its newest reading (when it reported in the hour before the newest reading
+    of any sensor), its threshold, position and commune."""
+    cond, params = scope.area_filter("d.area_key")
+    return _df(con, f"""
+        WITH now_ AS (SELECT max(observed_at) AS as_of FROM fact_sensor_reading),
+             latest AS (
+                SELECT r.sensor_id, arg_max(r.value, r.observed_at) AS value, max(r.observed_at) AS observed_at
+                FROM fact_sensor_reading r, now_
+                WHERE r.observed_at >= now_.as_of - INTERVAL {SENSOR_FRESH_MINUTES} MINUTE
+                GROUP BY r.sensor_id)
+        SELECT d.sensor_id, d.name, d.kind, d.unit, d.threshold, d.lat, d.lon, d.area_key,
+               a.name AS area_name, latest.value, latest.observed_at
+        FROM dim_sensor d
+        LEFT JOIN latest USING (sensor_id)
+        LEFT JOIN dim_area a ON a.area_key = d.area_key
+        WHERE {cond}
+        ORDER BY d.kind, d.sensor_id""", params)
+
+
+def sensor_series(con: duckdb.DuckDBPyConnection, scope: Scope, hours: int) -> pd.DataFrame:
+    """Hourly mean and peak of every sensor over the `hours` up to the newest hour in the rollup."""
+    cond, params = scope.area_filter("h.area_key")
+    return _df(con, f"""
+        WITH last_ AS (SELECT max(hour) AS hour FROM agg_sensor_hourly)
+        SELECT h.sensor_id, d.kind, d.name, h.hour, h.avg_value, h.max_value
+        FROM agg_sensor_hourly h JOIN dim_sensor d USING (sensor_id), last_
+        WHERE {cond} AND h.hour > last_.hour - to_hours(?)
+        ORDER BY h.sensor_id, h.hour""", [*params, hours])
+
+
+def camera_states(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """Every camera, online or not at the newest heartbeat round (as on the overview), with its
+    commune, its last heartbeat and, when offline, its last online heartbeat of the past week."""
+    cond, params = scope.area_filter("c.area_key")
+    return _df(con, f"""
+        WITH now_ AS (SELECT max(observed_at) AS as_of FROM fact_camera_status),
+             recent AS (
+                SELECT s.camera_id, arg_max(s.online, s.observed_at) AS last_online_flag,
+                       max(s.observed_at) AS seen,
+                       max(s.observed_at) FILTER (WHERE s.online) AS last_online
+                FROM fact_camera_status s, now_
+                WHERE s.observed_at >= now_.as_of - INTERVAL {OFFLINE_LOOKBACK_DAYS} DAY
+                GROUP BY s.camera_id)
+        SELECT c.camera_id, c.name, c.kind, c.lat, c.lon, c.area_key, a.name AS area_name,
+               coalesce(r.last_online_flag AND r.seen >= now_.as_of - INTERVAL {CAMERA_HEARTBEAT_MINUTES} MINUTE,
+                        FALSE) AS online,
+               r.seen, r.last_online
+        FROM dim_camera c
+        LEFT JOIN recent r USING (camera_id)
+        LEFT JOIN dim_area a ON a.area_key = c.area_key
+        CROSS JOIN now_
+        WHERE {cond}
+        ORDER BY c.camera_id""", params)

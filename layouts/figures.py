@@ -1,0 +1,76 @@
+"""Figure helpers shared by the desk pages and the wall: theme, text size, the commune map."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+import plotly.graph_objects as go
+
+# Served by the app: plotly.js would otherwise fetch its base map from a CDN.
+TOPOJSON_URL = "/assets/topojson/"
+# Colour-blind safe: cividis for the map, Okabe-Ito colours for series.
+MAP_SCALE = "Cividis"
+BLUE, GREEN, ORANGE, VERMILLION, PURPLE = "#56b4e9", "#009e73", "#e69f00", "#d55e00", "#cc79a7"
+ALERT = "#ff7a3d"  # a brighter vermillion: outlines the places of alerts on the dark maps
+GRID = "#24324a"
+TEXT = "#e6edf7"
+MUTED = "#9fb0cc"
+OUTLINE = "#0b1220"
+
+
+def font_px(viewport_width: int | None) -> int:
+    """Chart text size for the screen: 12 px on a laptop, 16 on 1920 wide, 33 on a 4K wall."""
+    return max(12, min(40, round((viewport_width or 1440) * 0.0085)))
+
+
+def base_layout(figure: go.Figure, lang: str, size: int) -> go.Figure:
+    figure.update_layout(
+        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+        font=dict(family="Be Vietnam Pro, system-ui, sans-serif", color=TEXT, size=size),
+        separators=",." if lang == "vi" else ".,",
+    )
+    return figure
+
+
+def series_layout(figure: go.Figure, lang: str, size: int, date_format: str) -> go.Figure:
+    figure.update_layout(margin=dict(l=4 * size, r=size, t=size // 2, b=2 * size), hovermode="x unified",
+                         legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    figure.update_xaxes(gridcolor=GRID, zeroline=False, tickformat=date_format)
+    figure.update_yaxes(gridcolor=GRID, zeroline=False, tickformat=",~r")
+    return base_layout(figure, lang, size)
+
+
+def commune_outline(geojson: dict, codes: Iterable[str], line_color: str, width: float,
+                    fill: str = "rgba(0,0,0,0)") -> go.Choropleth:
+    """Communes drawn as outlines only (no colour scale): the base of point maps, or a highlight."""
+    codes = list(codes)
+    return go.Choropleth(
+        geojson=geojson, featureidkey="id", locations=codes, z=[0] * len(codes),
+        colorscale=[[0, fill], [1, fill]], showscale=False, marker_line_color=line_color,
+        marker_line_width=width, hoverinfo="skip",
+    )
+
+
+def map_figure(geojson: dict, data: pd.DataFrame, metric: str, lang: str, size: int,
+               highlight: Iterable[str] = ()) -> go.Figure:
+    """Choropleth of one metric per commune; `highlight` codes get a thick alert outline."""
+    figure = go.Figure(go.Choropleth(
+        geojson=geojson, featureidkey="id", locations=data["code"], z=data[metric],
+        text=data["name"], colorscale=MAP_SCALE, marker_line_color=OUTLINE, marker_line_width=0.6,
+        hovertemplate="<b>%{text}</b><br>%{z:,}<extra></extra>",
+        colorbar=dict(thickness=size, len=0.7, outlinewidth=0, tickformat=",d",
+                      # small counts: one tick per whole number instead of repeated rounded labels
+                      dtick=1 if data[metric].max() <= 6 else None),
+    ))
+    highlight = [code for code in highlight if code in set(data["code"])]
+    if highlight:
+        figure.add_trace(commune_outline(geojson, highlight, ALERT, max(2.0, size / 5)))
+    geo_frame(figure)
+    figure.update_layout(margin=dict(l=0, r=0, t=0, b=0), uirevision=metric)
+    return base_layout(figure, lang, size)
+
+
+def geo_frame(figure: go.Figure) -> go.Figure:
+    """Our own GeoJSON on a hidden mercator projection: no base map, no tiles."""
+    figure.update_geos(fitbounds="locations", visible=False, projection_type="mercator", bgcolor="rgba(0,0,0,0)")
+    return figure
