@@ -46,8 +46,8 @@ def test_leader_sees_the_overview(server, tmp_path_factory, lang, size):
         log_in(page, server.url, *LEADER)
         page.goto(server.url + f"/?lang={lang}")
         page.wait_for_selector("#kpi-tickets .ioc-kpi-value", timeout=30_000)
-        page.wait_for_function(
-            "document.querySelectorAll('#ov-map path.choroplethlocation').length > 0", timeout=30_000)
+        # a locator wait: the page's Content-Security-Policy forbids the eval behind wait_for_function
+        page.locator("#ov-map path.choroplethlocation").first.wait_for(state="attached", timeout=30_000)
         page.wait_for_selector("#ov-trend .scatterlayer .trace", timeout=30_000)
         page.wait_for_timeout(500)
         shot = tmp_path_factory.mktemp("shots") / f"overview-{lang}-{size[0]}x{size[1]}.png"

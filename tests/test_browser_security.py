@@ -40,8 +40,8 @@ def test_the_overview_renders_with_no_csp_violation(server):
         response = page.goto(server.url + "/?lang=en")
         assert "default-src 'self'" in response.headers["content-security-policy"]
         page.wait_for_selector("#kpi-tickets .ioc-kpi-value", timeout=30_000)
-        page.wait_for_function(
-            "document.querySelectorAll('#ov-map path.choroplethlocation').length > 0", timeout=30_000)
+        # a locator wait: the page's Content-Security-Policy forbids the eval behind wait_for_function
+        page.locator("#ov-map path.choroplethlocation").first.wait_for(state="attached", timeout=30_000)
         page.wait_for_selector("#ov-trend .scatterlayer .trace", timeout=30_000)
         box = page.locator("#ov-map path.choroplethlocation").first.bounding_box()
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # hover labels style inline
