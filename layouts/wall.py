@@ -25,7 +25,7 @@ from layouts.wall_views import VIEWS, WallContext
 
 POLL_MS = 5_000
 TICK_MS = 1_000
-ALERTS_SHOWN = 3
+ALERTS_SHOWN = 2
 MIN_SECONDS, MAX_SECONDS = 1.0, 3600.0
 # views x languages x screen sizes of the current snapshot, and a few of the one before
 RENDERED_KEPT = 64

@@ -227,9 +227,11 @@ def sensors_view(ctx: WallContext, lang: str, size: int, alerts: list[Alert], fr
             t("wall_sensors_over", lang, over=int(rows["over"].sum()), total=len(rows))
             + (" · " + t("wall_sensor_top", lang, station=top["name"]) if top is not None else ""),
             "ioc-alert" if rows["over"].any() else "", f"wall-sensor-{kind}", unit=rows["unit"].iloc[0]))
+    # Values only: the stations' names are in the banner and the tiles, and long names
+    # of neighbouring stations would print over each other.
     latest["label"] = [
-        f"{row['name']}: {number(row['value'], lang, _digits(row['kind']))} {row['unit']}"
-        if pd.notna(row["value"]) else f"{row['name']}: {t('wall_no_reading', lang)}"
+        f"{number(row['value'], lang, _digits(row['kind']))} {row['unit']}"
+        if pd.notna(row["value"]) else t("wall_no_reading", lang)
         for row in latest.to_dict("records")]
     is_alert = latest["sensor_id"].isin(alerted) | latest["over"]
     no_reading = latest["value"].isna()
