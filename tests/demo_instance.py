@@ -32,17 +32,23 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
 
 
-def make_instance(root: Path, province: str = "Vĩnh Long", scale: float = 0.1) -> Instance:
+def write_store_config(root: Path, province: str, extra: str = "",
+                       database_url: str = "sqlite:///data/ioc.db") -> Path:
+    """config.yaml of an installation whose stores live under `root`, plus `extra` YAML."""
     root.mkdir(parents=True, exist_ok=True)
     config = root / "config.yaml"
     config.write_text(
-        f"province: {province}\n"
+        f"province: '{province}'\n"
         "data_dir: data\n"
-        "database_url: sqlite:///data/ioc.db\n"
-        "lake:\n  catalog: sqlite:data/lake/catalog.sqlite\n  data_path: data/lake/files\n"
-        f"demo:\n  seed: 7\n  end_date: {END_DATE}\n  scale: {scale}\n",
+        f"database_url: '{database_url}'\n"
+        "lake:\n  catalog: sqlite:data/lake/catalog.sqlite\n  data_path: data/lake/files\n" + extra,
         encoding="utf-8",
     )
+    return config
+
+
+def make_instance(root: Path, province: str = "Vĩnh Long", scale: float = 0.1) -> Instance:
+    config = write_store_config(root, province, f"demo:\n  seed: 7\n  end_date: {END_DATE}\n  scale: {scale}\n")
     return Instance(root, config)
 
 

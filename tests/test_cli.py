@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
-from tests.demo_instance import Instance, make_instance
+from tests.demo_instance import Instance, write_store_config
 
 UNREACHABLE_PG = "postgresql+psycopg://postgres:secret@127.0.0.1:1/ioc"
 
@@ -20,14 +19,12 @@ def test_check_passes_on_the_demo(demo: Instance):
     assert result.stdout.startswith("ok:")
 
 
-def test_check_names_each_unreachable_store_on_one_line(demo: Instance, monkeypatch):
-    monkeypatch.setattr(os, "environ", {**os.environ})
-    env_config = demo.config.read_text(encoding="utf-8").replace(
-        "database_url: sqlite:///data/ioc.db", f"database_url: {UNREACHABLE_PG}").replace(
-        "catalog: sqlite:data/lake/catalog.sqlite", "catalog: postgres:dbname=nope host=127.0.0.1 port=1 user=postgres")
-    broken = make_instance(demo.root / "broken")
-    broken.config.write_text(env_config, encoding="utf-8")
-    result = broken.ioc("check", check=False)
+def test_check_names_each_unreachable_store_on_one_line(demo: Instance):
+    config = write_store_config(demo.root / "broken", "Vĩnh Long", database_url=UNREACHABLE_PG)
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "catalog: sqlite:data/lake/catalog.sqlite", "catalog: postgres:dbname=nope host=127.0.0.1 port=1 user=postgres"),
+        encoding="utf-8")
+    result = Instance(config.parent, config).ioc("check", check=False)
     assert result.returncode == 1
     problems = _lines(result.stdout)
     assert len(problems) == 2
@@ -37,10 +34,8 @@ def test_check_names_each_unreachable_store_on_one_line(demo: Instance, monkeypa
 
 
 def test_init_with_unreachable_postgres_is_one_line(tmp_path):
-    instance = make_instance(tmp_path)
-    instance.config.write_text(instance.config.read_text(encoding="utf-8").replace(
-        "database_url: sqlite:///data/ioc.db", f"database_url: {UNREACHABLE_PG}"), encoding="utf-8")
-    result = instance.ioc("init", check=False)
+    config = write_store_config(tmp_path, "Vĩnh Long", database_url=UNREACHABLE_PG)
+    result = Instance(tmp_path, config).ioc("init", check=False)
     assert result.returncode == 1
     assert _lines(result.stderr) == [line for line in _lines(result.stderr) if line.startswith("error: ")]
     assert len(_lines(result.stderr)) == 1 and "start PostgreSQL" in result.stderr

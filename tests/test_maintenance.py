@@ -21,7 +21,7 @@ from pipelines import run_ingest
 from pipelines.ingest import ingest_table
 from pipelines.maintenance import SOURCE, run_maintenance
 from pipelines.scheduler import Scheduler
-from tests.demo_instance import IOC, REPO, clean_env
+from tests.demo_instance import IOC, REPO, clean_env, write_store_config
 
 PROVINCE = "86"
 SENSORS = ["SAL1", "SAL2", "SAL3", "SAL4"]
@@ -36,11 +36,7 @@ ANSWERS = {
 
 
 def make_settings(root: Path, extra: str = "") -> object:
-    config = root / "config.yaml"
-    config.write_text(f"province: '{PROVINCE}'\ndata_dir: data\ndatabase_url: sqlite:///data/ioc.db\n"
-                      "lake:\n  catalog: sqlite:data/lake/catalog.sqlite\n  data_path: data/lake/files\n" + extra,
-                      encoding="utf-8")
-    return load_settings(config)
+    return load_settings(write_store_config(root, PROVINCE, extra))
 
 
 def load_small_batches(settings, con, batches: int) -> None:

@@ -15,6 +15,7 @@ from ioc_app.lake import connect
 from pipelines import rollups, run_ingest
 from pipelines.checks import Checker, to_ict
 from pipelines.readers import ROW
+from tests.demo_instance import write_store_config
 
 PROVINCE = "86"  # Vĩnh Long since 1 July 2025 = old Vĩnh Long (86) + Bến Tre (83) + Trà Vinh (84)
 
@@ -57,11 +58,7 @@ def place():
 
 @pytest.fixture
 def settings(tmp_path):
-    config = tmp_path / "config.yaml"
-    config.write_text(f"province: '{PROVINCE}'\ndata_dir: data\ndatabase_url: sqlite:///data/ioc.db\n"
-                      "lake:\n  catalog: sqlite:data/lake/catalog.sqlite\n  data_path: data/lake/files\n",
-                      encoding="utf-8")
-    return load_settings(config)
+    return load_settings(write_store_config(tmp_path, PROVINCE))
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from ioc_app.lake import connect
 from pipelines import rollups, run_ingest
 from pipelines.pulls import open311, sensorthings
 from pipelines.pulls.http import HttpClient, PullError
+from tests.demo_instance import write_store_config
 
 PROVINCE = "86"
 FAST = HttpClient(timeout=5, retries=2, backoff=0.01)
@@ -142,11 +143,7 @@ def point() -> tuple[float, float]:
 
 @pytest.fixture
 def settings(tmp_path):
-    config = tmp_path / "config.yaml"
-    config.write_text(f"province: '{PROVINCE}'\ndata_dir: data\ndatabase_url: sqlite:///data/ioc.db\n"
-                      "lake:\n  catalog: sqlite:data/lake/catalog.sqlite\n  data_path: data/lake/files\n",
-                      encoding="utf-8")
-    loaded = load_settings(config)
+    loaded = load_settings(write_store_config(tmp_path, PROVINCE))
     run_ingest(loaded, "areas", None)
     yield loaded
     reader = _READERS.pop(loaded.base_dir, None)

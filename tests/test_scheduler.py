@@ -23,7 +23,7 @@ from ioc_app.lake import connect, ensure_schema
 from pipelines import BatchReport, run_ingest
 from pipelines import inbox as inbox_module
 from pipelines.scheduler import Scheduler, backoff_seconds, run_scheduler
-from tests.demo_instance import IOC, REPO, clean_env
+from tests.demo_instance import IOC, REPO, clean_env, write_store_config
 
 PROVINCE = "86"
 SOURCES = {"reports": 15, "tickets": 5, "cameras": 5, "sensors": 5}
@@ -68,11 +68,7 @@ def place() -> dict:
 
 
 def write_config(root: Path, sources: str) -> Path:
-    config = root / "config.yaml"
-    config.write_text(f"province: '{PROVINCE}'\ndata_dir: data\ndatabase_url: sqlite:///data/ioc.db\n"
-                      "lake:\n  catalog: sqlite:data/lake/catalog.sqlite\n  data_path: data/lake/files\n"
-                      f"sources:\n{sources}", encoding="utf-8")
-    return config
+    return write_store_config(root, PROVINCE, f"sources:\n{sources}")
 
 
 def inbox_sources(extra: str = "") -> str:

@@ -21,7 +21,7 @@ from ioc_app.opdb.session import engine_for, migrate, session_scope
 from pipelines import run_ingest, watermarks
 from pipelines.pulls import approved
 from tests import pg
-from tests.demo_instance import IOC, REPO, clean_env
+from tests.demo_instance import IOC, REPO, clean_env, write_store_config
 
 PROVINCE = "86"
 SOURCE = "approved-figures"
@@ -74,11 +74,8 @@ def database_url(request, tmp_path):
 
 
 def make_settings(root: Path, database_url: str):
-    config = root / "config.yaml"
-    config.write_text(f"province: '{PROVINCE}'\ndata_dir: data\ndatabase_url: '{database_url}'\n"
-                      "lake:\n  catalog: sqlite:data/lake/catalog.sqlite\n  data_path: data/lake/files\n"
-                      f"sources:\n  - {{name: {SOURCE}, kind: reports, writeback: true}}\n", encoding="utf-8")
-    return load_settings(config)
+    return load_settings(write_store_config(
+        root, PROVINCE, f"sources:\n  - {{name: {SOURCE}, kind: reports, writeback: true}}\n", database_url))
 
 
 def build_stores(root: Path, database_url: str, place: dict):
