@@ -19,3 +19,11 @@ class SourceError(IocError):
 
 class StoreError(IocError):
     """The operational DB or the analytical store cannot be reached or used."""
+
+
+class WritebackError(IocError):
+    """A write-back action is refused: not allowed for this user, wrong state, window closed."""
+
+
+class ConflictError(WritebackError):
+    """Someone saved the same report since this user opened it; nothing was written."""

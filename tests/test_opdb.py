@@ -517,3 +517,21 @@ def test_concurrent_appends_keep_one_chain(engine, db_url):
         assert len(entries) == 45
         assert len({entry.prev_hash for entry in entries}) == 45
         assert audit.verify_chain(session) is None
+
+
+def test_migrations_build_exactly_the_models(db_url):
+    """The schema Alembic builds matches ioc_app.opdb.models (nothing forgotten in a migration)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from ioc_app.opdb.models import Base
+
+    migrate(db_url)
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()

@@ -33,7 +33,10 @@ NAMING = {
 
 ROLE_CODES = ("leader", "dept_head", "officer", "approver", "unit_admin", "admin", "wall")
 SUBMISSION_STATUSES = ("draft", "submitted", "returned", "approved")
-PERIOD_TYPES = ("month", "quarter", "half", "year")
+PERIOD_TYPES = ("month", "quarter", "half", "year", "adhoc")
+REGIME_KINDS = ("periodic", "thematic", "adhoc")
+SUBMISSION_ACTIONS = ("save", "submit", "approve", "return", "unapprove", "reopen")
+COMMENT_KINDS = ("return", "outlier", "note")
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -142,6 +145,11 @@ class Indicator(Base):
     direction: Mapped[str] = mapped_column(String(8))
     value_type: Mapped[str] = mapped_column(String(16))
     level: Mapped[str] = mapped_column(String(16))
+    min_value: Mapped[float | None] = mapped_column(Float)
+    max_value: Mapped[float | None] = mapped_column(Float)
+    numerator_code: Mapped[str | None] = mapped_column(String(64))
+    denominator_code: Mapped[str | None] = mapped_column(String(64))
+    report_group_code: Mapped[str | None] = mapped_column(ForeignKey("report_groups.code"))
 
 
 class IndicatorTarget(Base):
@@ -150,6 +158,124 @@ class IndicatorTarget(Base):
     indicator_code: Mapped[str] = mapped_column(ForeignKey("indicators.code"), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     target: Mapped[float] = mapped_column(Float)
+
+
+class MeasureUnit(Base):
+    """Units of measure; `code` is the symbol indicators carry in `Indicator.unit` ('%', 'tỷ đồng')."""
+
+    __tablename__ = "measure_units"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+
+
+class ReportGroup(Base):
+    __tablename__ = "report_groups"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+
+
+class Disaggregation(Base):
+    """A disaggregation criterion (tiêu thức phân tổ): sex, urban/rural, ethnic group..."""
+
+    __tablename__ = "disaggregations"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+
+
+class Category(Base):
+    """One category of a criterion; the criterion 'total' holds the single category 'total'."""
+
+    __tablename__ = "categories"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    disaggregation_code: Mapped[str] = mapped_column(ForeignKey("disaggregations.code"), index=True)
+    name_vi: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IndicatorAssignment(Base):
+    """Which unit answers for which indicator (R-13)."""
+
+    __tablename__ = "indicator_assignments"
+
+    indicator_code: Mapped[str] = mapped_column(ForeignKey("indicators.code"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+
+
+class Form(Base):
+    __tablename__ = "forms"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str] = mapped_column(String(300))
+
+    versions: Mapped[list[FormVersion]] = relationship(back_populates="form", order_by="FormVersion.version")
+
+
+class FormVersion(Base):
+    """A form's layout from `valid_from` on: `rows` are indicator codes, `columns` category codes
+    (JSON lists). A period uses the newest version whose valid_from is on or before its start."""
+
+    __tablename__ = "form_versions"
+    __table_args__ = (UniqueConstraint("form_code", "version", name="uq_form_versions_form_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_code: Mapped[str] = mapped_column(ForeignKey("forms.code"))
+    version: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[date] = mapped_column(Date)
+    rows: Mapped[str] = mapped_column(Text)
+    columns: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now_ict)
+    created_by: Mapped[str] = mapped_column(String(64))
+
+    form: Mapped[Form] = relationship(back_populates="versions")
+
+
+class Regime(Base):
+    """A report regime (R-01). Periodic regimes report every period of `period_type`; thematic
+    and ad hoc ones report the single period [start_date, end_date]. Data are cut off on
+    `cutoff_day` of the period's last month (0: its last day) and due `deadline_days` later;
+    entry opens on the period's first day. Submissions go to `receiver_unit` (a department
+    that checks and aggregates) when set, then up the unit tree to the province office."""
+
+    __tablename__ = "regimes"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_in(REGIME_KINDS)})", name="kind"),
+        CheckConstraint(f"period_type IS NULL OR period_type IN ({_in(PERIOD_TYPES)})", name="period_type"),
+    )
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16))
+    period_type: Mapped[str | None] = mapped_column(String(16))
+    form_code: Mapped[str] = mapped_column(ForeignKey("forms.code"))
+    receiver_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    report_group_code: Mapped[str | None] = mapped_column(ForeignKey("report_groups.code"))
+    cutoff_day: Mapped[int] = mapped_column(Integer, default=0)
+    deadline_days: Mapped[int] = mapped_column(Integer, default=5)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    form: Mapped[Form] = relationship()
+    receiver: Mapped[Unit | None] = relationship()
+
+
+class RegimeUnit(Base):
+    """The units that report under a regime."""
+
+    __tablename__ = "regime_units"
+
+    regime_code: Mapped[str] = mapped_column(ForeignKey("regimes.code"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
 
 
 class Period(Base):
@@ -163,17 +289,34 @@ class Period(Base):
 
 
 class Submission(Base):
+    """One unit's report for one regime and period.
+
+    `version` counts submissions (1 at the first submit, +1 at each resubmission);
+    `row_version` grows at every write and is what a save must quote to avoid overwriting
+    a colleague's work; `awaiting_unit_id` is the unit whose approver acts next."""
+
     __tablename__ = "submissions"
     __table_args__ = (
         CheckConstraint(f"status IN ({_in(SUBMISSION_STATUSES)})", name="status"),
         Index("ix_submissions_unit_period", "unit_id", "period_code"),
+        UniqueConstraint("unit_id", "regime_code", "period_code", name="uq_submissions_unit_regime_period"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     period_code: Mapped[str] = mapped_column(ForeignKey("periods.code"))
+    regime_code: Mapped[str | None] = mapped_column(ForeignKey("regimes.code"))
+    form_version_id: Mapped[int | None] = mapped_column(ForeignKey("form_versions.id"))
     status: Mapped[str] = mapped_column(String(16), default="draft")
     version: Mapped[int] = mapped_column(Integer, default=1)
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+    awaiting_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    first_submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    returned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    signature: Mapped[str | None] = mapped_column(Text)
+    signed_by: Mapped[str | None] = mapped_column(String(64))
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -184,6 +327,9 @@ class Submission(Base):
     values: Mapped[list[SubmissionValue]] = relationship(
         back_populates="submission", cascade="all, delete-orphan"
     )
+    unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
+    regime: Mapped[Regime | None] = relationship()
+    form_version: Mapped[FormVersion | None] = relationship()
 
 
 class SubmissionValue(Base):
@@ -207,6 +353,59 @@ class SubmissionValue(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     submission: Mapped[Submission] = relationship(back_populates="values")
+
+
+class SubmissionEvent(Base):
+    """Every state change of a submission: who, when, at which level, why. A submit event keeps
+    the values as submitted (JSON) so an approver sees what changed since the last one."""
+
+    __tablename__ = "submission_events"
+    __table_args__ = (CheckConstraint(f"action IN ({_in(SUBMISSION_ACTIONS)})", name="action"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=now_ict)
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    level_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    comment: Mapped[str | None] = mapped_column(Text)
+    digest: Mapped[str | None] = mapped_column(String(128))
+    values_json: Mapped[str | None] = mapped_column(Text)
+
+
+class CellComment(Base):
+    """A comment on one cell: an approver's reason for returning it, or an officer's
+    explanation of a figure flagged as unusual."""
+
+    __tablename__ = "cell_comments"
+    __table_args__ = (CheckConstraint(f"kind IN ({_in(COMMENT_KINDS)})", name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("submission_events.id"))
+    indicator_code: Mapped[str] = mapped_column(String(64))
+    category_code: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    username: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime, default=now_ict)
+
+
+class EntryException(Base):
+    """Entry after a period's deadline, granted by an approver for one unit, regime and period."""
+
+    __tablename__ = "entry_exceptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    regime_code: Mapped[str] = mapped_column(ForeignKey("regimes.code"))
+    period_code: Mapped[str] = mapped_column(ForeignKey("periods.code"))
+    until: Mapped[datetime] = mapped_column(DateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[datetime] = mapped_column(DateTime, default=now_ict)
 
 
 class AuditEntry(Base):

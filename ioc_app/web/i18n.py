@@ -6,9 +6,11 @@ from datetime import datetime
 from babel.dates import format_datetime
 from babel.numbers import format_decimal, format_percent
 
+from ioc_app.web.texts import merged
+
 LOCALES = {"vi": "vi_VN", "en": "en_GB"}
 
-TEXTS: dict[str, dict[str, str]] = {
+_TEXTS: dict[str, dict[str, str]] = {
     "app_title": {"vi": "Trung tâm Điều hành Thông minh", "en": "Intelligent Operations Center"},
     "province_prefix": {"vi": "Tỉnh", "en": "Province"},
     "overview": {"vi": "Tổng quan", "en": "Overview"},
@@ -162,6 +164,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "wall_online": {"vi": "Trực tuyến", "en": "Online"},
     "wall_offline": {"vi": "Mất kết nối", "en": "Offline"},
 }
+
+TEXTS = merged(_TEXTS)
 
 
 def t(key: str, lang: str, **values: object) -> str:
