@@ -89,3 +89,16 @@ def _first(demo: Instance, kind: str):
     manifest_dir = next((demo.root / "data" / "demo").iterdir())
     manifest = json.loads((manifest_dir / "manifest.json").read_text(encoding="utf-8"))
     return manifest_dir / manifest["files"][kind][0]
+
+
+def test_every_stored_figure_is_found_by_an_equality_filter(demo: Instance):
+    """DuckLake 1.4.4 lost inlined rows under `=` filters (docs/decisions.md); the lake keeps no inlined rows."""
+    from ioc_app.config import load_settings
+    from ioc_app.lake import connect
+
+    with connect(load_settings(demo.config), read_only=True) as con:
+        counts = con.execute("SELECT area_key, count(*) FROM fact_indicator_value GROUP BY area_key").fetchall()
+        assert len(counts) > 100
+        for area_key, expected in counts:
+            found = con.execute("SELECT count(*) FROM fact_indicator_value WHERE area_key = ?", [area_key]).fetchone()
+            assert found[0] == expected, area_key

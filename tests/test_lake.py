@@ -134,7 +134,7 @@ def test_missing_read_only_catalog_is_a_store_error(tmp_path):
         connect(make_settings(tmp_path), read_only=True)
 
 
-def test_small_batches_are_inlined_and_compact_flushes_them(tmp_path):
+def test_small_batches_write_files_that_compact_merges(tmp_path):
     settings = make_settings(tmp_path)
     with connect(settings) as con:
         ensure_schema(con)
@@ -145,7 +145,8 @@ def test_small_batches_are_inlined_and_compact_flushes_them(tmp_path):
                     "2.0, 'b', 'f', now() FROM range(5000)")
         con.execute("INSERT INTO fact_sensor_reading SELECT 'S3', TIMESTAMP '2025-01-01' + INTERVAL (range) MINUTE, "
                     "3.0, 'b', 'f', now() FROM range(5000)")
-        assert len(list(settings.lake.data_path.rglob("*.parquet"))) == 2  # the five small inserts are inlined
+        assert len(list(settings.lake.data_path.rglob("*.parquet"))) == 7
         report = compact(con, keep=timedelta(0))
-        assert report.data_files_before == 2 and report.data_files_after == 1
+        assert report.data_files_before == 7 and report.data_files_after == 1
         assert con.execute("SELECT count(*), sum(value) FROM fact_sensor_reading").fetchone() == (10500, 25500.0)
+        assert con.execute("SELECT count(*) FROM fact_sensor_reading WHERE sensor_id = 'S1'").fetchone() == (500,)

@@ -25,7 +25,7 @@ from tests.demo_instance import IOC, REPO, clean_env, write_store_config
 
 PROVINCE = "86"
 SENSORS = ["SAL1", "SAL2", "SAL3", "SAL4"]
-READINGS_PER_SENSOR = 300  # 1,200 rows a batch: above the inlining limit, so every batch writes a file
+READINGS_PER_SENSOR = 300  # 1,200 rows a batch, one file each
 ANSWERS = {
     "readings": "SELECT sensor_id, count(*), round(sum(value), 6), min(observed_at), max(observed_at) "
                 "FROM fact_sensor_reading GROUP BY ALL ORDER BY ALL",

@@ -1,7 +1,7 @@
 """Small-file maintenance of the lake, run as a pipeline job (e.g. nightly).
 
-Small writes are inlined into the catalog (schema.INLINE_ROW_LIMIT); this job moves them
-to Parquet, rewrites files that rollup refreshes have partly deleted (DuckLake cannot merge
+Every batch writes its own small Parquet files (inlining is off: schema.INLINE_ROW_LIMIT);
+this job flushes any rows a lake inlined before, rewrites files that rollup refreshes have partly deleted (DuckLake cannot merge
 a file with deletes), merges adjacent small files, expires snapshots older than `keep` (time travel
 and cache keys stay valid inside that window) and deletes the files no snapshot needs.
 `delete_orphaned_files` removes the Parquet files a killed batch wrote but never committed.

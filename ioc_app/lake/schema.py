@@ -52,9 +52,11 @@ TABLES: dict[str, str] = {
 }
 
 # Tables written in small batches (catalog rows, a few tickets, one heartbeat round):
-# inserts up to this many rows are stored in the catalog instead of one Parquet file each;
-# lake.maintenance.compact() flushes them to Parquet.
-INLINE_ROW_LIMIT = 1000
+# Data inlining (small inserts kept in the catalog) is off: DuckLake 1.4.4 with a SQLite
+# catalog lost inlined rows under equality filters (`WHERE area_key = '86'` found none of
+# them while `IN ('86', 'x')` did; docs/decisions.md). Every batch writes Parquet files and
+# lake.maintenance.compact() merges the small ones.
+INLINE_ROW_LIMIT = 0
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -73,6 +75,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"CREATE TABLE IF NOT EXISTS lake.main.{name} ({TABLES[name]})")
         if limit is None or int(limit[0]) != INLINE_ROW_LIMIT:
             con.execute(f"CALL lake.set_option('data_inlining_row_limit', {INLINE_ROW_LIMIT})")
+            con.execute("CALL ducklake_flush_inlined_data('lake')")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

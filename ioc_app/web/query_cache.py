@@ -21,6 +21,13 @@ class QueryCache:
         self._entries: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
 
+    def snapshot(self) -> int:
+        """The lake snapshot the next query would read: the 'as of' of every figure shown."""
+        from ioc_app.lake import snapshot_id
+
+        with self._reader.cursor() as cur:
+            return snapshot_id(cur)
+
     def run(self, query: Callable[..., Any], *args: Any) -> Any:
         from ioc_app.lake import snapshot_id
 

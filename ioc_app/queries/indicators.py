@@ -1,0 +1,128 @@
+"""Queries behind the indicator desk view: catalog, periods, values by commune, series,
+breakdown by category, and the approved submissions each figure comes from.
+
+Figures are read from agg_indicator_area (current province and communes, continuous across
+the July 2025 reform); lineage from fact_indicator_value: a commune's own rows, or before
+the reform the rows of the old units that the crosswalk maps onto it.
+"""
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from ioc_app.queries.scope import Scope
+
+
+def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> pd.DataFrame:
+    return con.execute(sql, params).df()
+
+
+def catalog(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Indicators that have figures, with their sector and whether communes report them."""
+    return _df(con, """
+        SELECT i.indicator_code, i.name_vi, i.name_en, i.unit, i.sector, i.frequency, i.aggregation,
+               i.direction, i.level
+        FROM dim_indicator i
+        WHERE EXISTS (SELECT 1 FROM agg_indicator_area a WHERE a.indicator_code = i.indicator_code)
+        ORDER BY i.sector, i.indicator_code""", [])
+
+
+def periods(con: duckdb.DuckDBPyConnection, indicator_code: str) -> pd.DataFrame:
+    """Periods with a figure for the indicator, newest first."""
+    return _df(con, """
+        SELECT DISTINCT period, period_start FROM agg_indicator_area
+        WHERE indicator_code = ? ORDER BY period_start DESC""", [indicator_code])
+
+
+def categories(con: duckdb.DuckDBPyConnection, indicator_code: str) -> pd.DataFrame:
+    """The categories the indicator is broken down by (total first)."""
+    return _df(con, """
+        SELECT DISTINCT a.category_code, coalesce(c.criterion, 'total') AS criterion,
+               coalesce(c.name_vi, a.category_code) AS name_vi, coalesce(c.name_en, a.category_code) AS name_en
+        FROM agg_indicator_area a LEFT JOIN dim_category c ON c.category_code = a.category_code
+        WHERE a.indicator_code = ?
+        ORDER BY a.category_code <> 'total', criterion, a.category_code""", [indicator_code])
+
+
+def commune_values(con: duckdb.DuckDBPyConnection, scope: Scope, indicator_code: str, period: str,
+                   category_code: str) -> pd.DataFrame:
+    """One row per commune in scope: code, area_key, name, value for the period, value a year earlier."""
+    cond, params = scope.area_filter("d.area_key")
+    return _df(con, f"""
+        WITH now_ AS (
+            SELECT area_key, value, period_start FROM agg_indicator_area
+            WHERE indicator_code = ? AND period = ? AND category_code = ? AND level = 'commune'),
+        before AS (
+            SELECT a.area_key, a.value FROM agg_indicator_area a, (SELECT any_value(period_start) AS s FROM now_) p
+            WHERE a.indicator_code = ? AND a.category_code = ? AND a.level = 'commune'
+              AND a.period_start = p.s - INTERVAL 1 YEAR
+              AND a.period_type = (SELECT any_value(period_type) FROM agg_indicator_area
+                                   WHERE indicator_code = ? AND period = ?))
+        SELECT d.code, d.area_key, d.name, n.value, b.value AS last_year
+        FROM dim_area d
+        JOIN now_ n ON n.area_key = d.area_key
+        LEFT JOIN before b ON b.area_key = d.area_key
+        WHERE d.level = 'commune' AND {cond}
+        ORDER BY d.name""",
+        [indicator_code, period, category_code, indicator_code, category_code, indicator_code, period, *params])
+
+
+def province_figure(con: duckdb.DuckDBPyConnection, scope: Scope, indicator_code: str, period: str,
+                    category_code: str) -> pd.DataFrame:
+    """The province's figure for the period, the same period a year earlier and the year's target."""
+    return _df(con, """
+        WITH p AS (SELECT area_key FROM dim_area WHERE level = 'province' AND code = ?),
+        now_ AS (
+            SELECT a.value, a.period_start, a.period_type FROM agg_indicator_area a JOIN p USING (area_key)
+            WHERE a.indicator_code = ? AND a.period = ? AND a.category_code = ?)
+        SELECT n.value, n.period_start,
+               (SELECT a.value FROM agg_indicator_area a JOIN p USING (area_key)
+                WHERE a.indicator_code = ? AND a.category_code = ? AND a.period_type = n.period_type
+                  AND a.period_start = n.period_start - INTERVAL 1 YEAR) AS last_year,
+               (SELECT t.target FROM dim_indicator_target t
+                WHERE t.indicator_code = ? AND t.year = year(n.period_start)) AS target
+        FROM now_ n""",
+        [scope.province_code, indicator_code, period, category_code, indicator_code, category_code, indicator_code])
+
+
+def series(con: duckdb.DuckDBPyConnection, area_key: str, indicator_code: str, category_code: str) -> pd.DataFrame:
+    """The area's series of one indicator and category, continuous across the reform."""
+    return _df(con, """
+        SELECT period, period_start, value FROM agg_indicator_area
+        WHERE area_key = ? AND indicator_code = ? AND category_code = ?
+        ORDER BY period_start""", [area_key, indicator_code, category_code])
+
+
+def breakdown(con: duckdb.DuckDBPyConnection, area_key: str, indicator_code: str, period: str) -> pd.DataFrame:
+    """The area's figure for every category of the indicator in one period."""
+    return _df(con, """
+        SELECT a.category_code, coalesce(c.criterion, 'total') AS criterion,
+               coalesce(c.name_vi, a.category_code) AS name_vi, coalesce(c.name_en, a.category_code) AS name_en,
+               a.value
+        FROM agg_indicator_area a LEFT JOIN dim_category c ON c.category_code = a.category_code
+        WHERE a.area_key = ? AND a.indicator_code = ? AND a.period = ?
+        ORDER BY a.category_code <> 'total', criterion, a.category_code""", [area_key, indicator_code, period])
+
+
+def province_area_key(con: duckdb.DuckDBPyConnection, scope: Scope) -> str | None:
+    row = con.execute("SELECT area_key FROM dim_area WHERE level = 'province' AND code = ?",
+                      [scope.province_code]).fetchone()
+    return row[0] if row else None
+
+
+def sources(con: duckdb.DuckDBPyConnection, area_key: str, indicator_code: str, period: str,
+            category_code: str) -> pd.DataFrame:
+    """The approved submissions behind one figure: the area's own, or the old units mapped onto it.
+
+    Each row: submission_id, unit_code, original_area_code, value, approved_at, source, loaded_at;
+    the latest approved figure of each reporting area counts (a re-approval replaces it)."""
+    return _df(con, """
+        WITH own AS (SELECT ?::VARCHAR AS area_key
+                     UNION SELECT old_key FROM dim_area_crosswalk WHERE new_key = ?),
+        rows_ AS (
+            SELECT f.*, row_number() OVER (PARTITION BY f.area_key ORDER BY f.approved_at DESC, f.loaded_at DESC) AS n
+            FROM fact_indicator_value f JOIN own USING (area_key)
+            WHERE f.indicator_code = ? AND f.period = ? AND f.category_code = ?)
+        SELECT submission_id, unit_code, original_area_code, value, approved_at, source, loaded_at
+        FROM rows_ WHERE n = 1
+        ORDER BY approved_at DESC""", [area_key, area_key, indicator_code, period, category_code])

@@ -1,0 +1,256 @@
+"""Socio-economic indicators (department heads, leaders): pick by sector or search, value
+against target and last year, the commune map (click a commune to filter every chart to
+it, the breadcrumb goes back), the series across the July 2025 reform, the breakdown by
+category, the approved submissions behind the figure, and CSV/Excel exports."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+
+from ioc_app.config import Settings
+from ioc_app.geo import boundaries, resolve_province
+from ioc_app.queries import indicators as q
+from ioc_app.queries.overview import REFORM_DATE
+from ioc_app.queries.scope import Scope
+from ioc_app.web.access import require_role
+from ioc_app.web.i18n import number, percent, t, when
+from ioc_app.web.query_cache import QueryCache
+from layouts.exports import table_download
+from layouts.figures import BLUE, ORANGE, TOPOJSON_URL, font_px, geo_frame, map_figure, series_layout
+from layouts.figures import base_layout as _base_layout
+from layouts.tables import table
+from layouts.tiles import tile
+
+ROLES = ("leader", "dept_head", "approver", "unit_admin", "admin")
+GRAPH_CONFIG = {"displaylogo": False, "topojsonURL": TOPOJSON_URL,
+                "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def layout(lang: str) -> html.Div:
+    def panel(title_key: str, *children, extra: str = "") -> html.Section:
+        return html.Section([html.H2(t(title_key, lang), className="ioc-panel-title"), *children],
+                            className=f"ioc-panel {extra}".strip())
+
+    return html.Div([
+        dcc.Store(id="ind-area"),
+        dcc.Store(id="ind-viewport"),
+        dcc.Download(id="ind-download"),
+        html.Div([
+            html.H1(t("indicators", lang), className="ioc-page-title"),
+            html.Nav([html.Button(id="ind-crumb-province", className="ioc-crumb"),
+                      html.Span(id="ind-crumb-commune", className="ioc-crumb active")],
+                     className="ioc-crumbs", **{"aria-label": t("ind_breadcrumb", lang)}),
+        ], className="ioc-panel-head"),
+        html.Div([
+            html.Label([t("ind_sector", lang), dcc.Dropdown(id="ind-sector", className="ioc-select",
+                                                            placeholder=t("ind_all_sectors", lang))]),
+            html.Label([t("ind_indicator", lang), dcc.Dropdown(id="ind-code", clearable=False, searchable=True,
+                                                               className="ioc-select ioc-select-wide")],
+                       className="ioc-grow"),
+            html.Label([t("ind_period", lang), dcc.Dropdown(id="ind-period", clearable=False, className="ioc-select")]),
+            html.Label([t("ind_category", lang), dcc.Dropdown(id="ind-category", clearable=False,
+                                                              className="ioc-select")]),
+        ], className="ioc-filters"),
+        html.Section(id="ind-kpis", className="ioc-kpis"),
+        html.Div([
+            panel("ind_map", dcc.Graph(id="ind-map", className="ioc-map", config={**GRAPH_CONFIG, "scrollZoom": False}),
+                  html.Div(id="ind-map-note", className="ioc-note"), extra="ioc-panel-map"),
+            html.Div([
+                panel("ind_series", dcc.Graph(id="ind-series", className="ioc-chart", config=GRAPH_CONFIG)),
+                panel("ind_breakdown", dcc.Graph(id="ind-breakdown", className="ioc-chart", config=GRAPH_CONFIG)),
+            ], className="ioc-side"),
+        ], className="ioc-grid"),
+        html.Div([
+            panel("ind_sources", html.Div(id="ind-sources")),
+            panel("ind_communes", html.Div([
+                html.Button(t("export_csv", lang), id="ind-export-csv", className="btn btn-sm btn-outline-light"),
+                html.Button(t("export_xlsx", lang), id="ind-export-xlsx", className="btn btn-sm btn-outline-light"),
+            ], className="ioc-actions"), html.Div(id="ind-communes", className="ioc-scroll")),
+        ], className="ioc-two"),
+        html.Footer(id="ind-footer", className="ioc-footer"),
+    ], className="ioc-stack ioc-indicators")
+
+
+def _name(row: pd.Series | dict, lang: str) -> str:
+    return row["name_vi"] if lang == "vi" else row["name_en"]
+
+
+def _indicator(cache: QueryCache, code: str | None) -> pd.Series | None:
+    catalog = cache.run(q.catalog)
+    found = catalog[catalog["indicator_code"] == code]
+    return None if found.empty else found.iloc[0]
+
+
+def _present(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def kpi_tiles(figure: dict, unit: str, direction: str, digits: int, lang: str, area_name: str) -> list:
+    value, last, target = (_present(figure.get(k)) for k in ("value", "last_year", "target"))
+    tiles = [tile(area_name, number(value, lang, digits), figure.get("period") or "–", tile_id="ind-kpi-value",
+                  unit=unit)]
+    if target:
+        ahead = value is not None and (value >= target) == (direction == "up")
+        tiles.append(tile(t("ind_target", lang), number(target, lang, digits),
+                          t("ind_of_target", lang, share=percent(value / target, lang, 0)) if value is not None else "–",
+                          "ioc-good" if ahead else "ioc-warn", "ind-kpi-target", unit))
+    if last:
+        change = None if value is None else value / last - 1
+        better = change is not None and (change >= 0) == (direction == "up")
+        tiles.append(tile(t("ind_last_year", lang), number(last, lang, digits),
+                          t("vs_last_year", lang, change=percent(change, lang, signed=True)),
+                          "ioc-good" if better else "ioc-warn", "ind-kpi-last", unit))
+    return tiles
+
+
+def series_figure(series: pd.DataFrame, unit: str, lang: str, size: int) -> go.Figure:
+    figure = go.Figure(go.Scatter(
+        x=series["period_start"], y=series["value"], mode="lines+markers", line=dict(color=BLUE, width=size / 5),
+        marker=dict(size=size / 2.5), customdata=series["period"],
+        hovertemplate="%{customdata}: %{y:,.2f} " + unit + "<extra></extra>"))
+    figure.add_vline(x=pd.Timestamp(REFORM_DATE).timestamp() * 1000, line_dash="dot", line_color=ORANGE,
+                     annotation_text=t("reform_line", lang), annotation_font_color=ORANGE,
+                     annotation_position="top left")
+    return series_layout(figure, lang, size, "%m/%Y" if lang == "vi" else "%b %Y")
+
+
+def breakdown_figure(parts: pd.DataFrame, unit: str, lang: str, size: int) -> go.Figure:
+    names = [_name(row, lang) for _, row in parts.iterrows()]
+    figure = go.Figure(go.Bar(x=parts["value"], y=names, orientation="h", marker_color=BLUE,
+                              hovertemplate="%{y}: %{x:,.2f} " + unit + "<extra></extra>"))
+    figure.update_yaxes(autorange="reversed")
+    figure.update_layout(margin=dict(l=size, r=size, t=size // 2, b=2 * size))
+    return _base_layout(figure, lang, size)
+
+
+def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable[[], str]) -> None:
+    geojson = boundaries(settings.province_code, settings.geo.boundaries)
+    approximate = any(f["properties"].get("approximate") for f in geojson["features"])
+    scope = Scope(settings.province_code)
+    province_name = resolve_province(settings.province_code).name
+
+    app.clientside_callback("function(p) { return window.innerWidth; }",
+                            Output("ind-viewport", "data"), Input("url", "pathname"))
+
+    @app.callback(Output("ind-sector", "options"), Output("ind-code", "options"), Output("ind-code", "value"),
+                  Input("ind-sector", "value"), State("ind-code", "value"))
+    def pick_indicator(sector: str | None, current: str | None):
+        require_role(*ROLES)
+        lang, catalog = lang_of(), cache.run(q.catalog)
+        sectors = [{"label": s, "value": s} for s in sorted(catalog["sector"].unique())]
+        shown = catalog if not sector else catalog[catalog["sector"] == sector]
+        options = [{"label": f"{row['indicator_code']} · {_name(row, lang)}", "value": row["indicator_code"]}
+                   for _, row in shown.iterrows()]
+        codes = [o["value"] for o in options]
+        if current not in codes:
+            preferred = [c for c in settings.ui.trend_indicators if c in codes]
+            current = preferred[0] if preferred else (codes[0] if codes else None)
+        return sectors, options, current
+
+    @app.callback(Output("ind-period", "options"), Output("ind-period", "value"),
+                  Output("ind-category", "options"), Output("ind-category", "value"),
+                  Input("ind-code", "value"), State("ind-period", "value"), State("ind-category", "value"))
+    def pick_period(code: str | None, period: str | None, category: str | None):
+        require_role(*ROLES)
+        if not code:
+            return [], None, [], None
+        lang = lang_of()
+        periods = cache.run(q.periods, code)["period"].tolist()
+        cats = cache.run(q.categories, code)
+        cat_options = [{"label": _name(row, lang), "value": row["category_code"]} for _, row in cats.iterrows()]
+        cat_codes = cats["category_code"].tolist()
+        return ([{"label": p, "value": p} for p in periods], period if period in periods else next(iter(periods), None),
+                cat_options, category if category in cat_codes else next(iter(cat_codes), None))
+
+    @app.callback(Output("ind-area", "data"), Input("ind-map", "clickData"), Input("ind-crumb-province", "n_clicks"),
+                  Input("ind-code", "value"), prevent_initial_call=True)
+    def pick_area(click: dict | None, _back, _code):
+        require_role(*ROLES)
+        if ctx.triggered_id == "ind-map" and click and click.get("points"):
+            location = str(click["points"][0].get("location", ""))
+            known = {str(f["id"]) for f in geojson["features"]}
+            return location if location in known else no_update
+        return None
+
+    @app.callback(Output("ind-crumb-province", "children"), Output("ind-crumb-commune", "children"),
+                  Output("ind-kpis", "children"), Output("ind-map", "figure"),
+                  Output("ind-map-note", "children"), Output("ind-series", "figure"),
+                  Output("ind-breakdown", "figure"), Output("ind-sources", "children"),
+                  Output("ind-communes", "children"), Output("ind-footer", "children"),
+                  Input("ind-code", "value"), Input("ind-period", "value"), Input("ind-category", "value"),
+                  Input("ind-area", "data"), Input("ind-viewport", "data"))
+    def show(code: str | None, period: str | None, category: str | None, area: str | None, width: int | None):
+        require_role(*ROLES)
+        lang, size = lang_of(), font_px(width)
+        indicator = _indicator(cache, code)
+        empty = _base_layout(go.Figure(), lang, size)
+        if indicator is None or not period or not category:
+            return province_name, None, None, empty, t("none", lang), empty, empty, None, None, None
+        unit, digits = indicator["unit"], 0 if indicator["aggregation"] == "sum" else 2
+        communes = cache.run(q.commune_values, scope, code, period, category)
+        names = dict(zip(communes["code"], communes["name"]))
+        area = area if area in names else None
+        province_key = cache.run(q.province_area_key, scope)
+        area_key = area or province_key
+        commune_crumb = f"› {names[area]}" if area else None
+        if area:
+            row = communes[communes["code"] == area].iloc[0]
+            figure = {"value": row["value"], "last_year": row["last_year"], "period": period}
+        else:
+            found = cache.run(q.province_figure, scope, code, period, category)
+            figure = {**(found.iloc[0].to_dict() if len(found) else {}), "period": period}
+        kpis = kpi_tiles(figure, unit, indicator["direction"], digits, lang,
+                         names.get(area, t("ind_province_value", lang)))
+        if communes.empty:
+            map_fig, note = geo_frame(empty), t("ind_province_only", lang)
+        else:
+            map_fig = map_figure(geojson, communes.fillna({"value": 0}), "value", lang, size,
+                                 highlight=[area] if area else ())
+            map_fig.update_traces(selector=dict(type="choropleth"), hovertemplate="<b>%{text}</b><br>%{z:,.2f} "
+                                  + unit + "<extra></extra>", colorbar_tickformat=",~r")
+            note = t("ind_map_note", lang, n=number(len(communes), lang)) + (
+                " · " + t("approximate", lang) if approximate else "")
+        series = cache.run(q.series, area_key, code, category)
+        parts = cache.run(q.breakdown, area_key, code, period)
+        sources = cache.run(q.sources, area_key, code, period, category)
+        source_table = table(sources.to_dict("records"), [
+            ("submission_id", t("ind_submission", lang), lambda s: html.Code(s)),
+            ("unit_code", t("ind_unit", lang), None),
+            ("value", t("ind_value", lang), lambda v: number(_present(v), lang, digits)),
+            ("approved_at", t("ind_approved_at", lang), lambda v: when(None if pd.isna(v) else v, lang)),
+            ("source", t("ind_source", lang), None),
+        ], "ind-sources-table", t("ind_aggregated", lang))
+        commune_table = table(communes.to_dict("records"), [
+            ("code", t("ind_code", lang), None),
+            ("name", t("ind_commune", lang), None),
+            ("value", period, lambda v: number(_present(v), lang, digits)),
+            ("last_year", t("ind_last_year", lang), lambda v: number(_present(v), lang, digits)),
+        ], "ind-communes-table", t("ind_province_only", lang),
+            row_class=lambda r: "ioc-row-selected" if r["code"] == area else "")
+        as_of = sources["approved_at"].max() if len(sources) else None
+        footer = f"{t('as_of', lang)}: {when(None if as_of is None or pd.isna(as_of) else as_of, lang)} · " \
+                 f"{t('ind_snapshot', lang)} {cache.snapshot()}"
+        return (province_name, commune_crumb, kpis, map_fig, note, series_figure(series, unit, lang, size),
+                breakdown_figure(parts, unit, lang, size), source_table, commune_table, footer)
+
+    @app.callback(Output("ind-download", "data"), Input("ind-export-csv", "n_clicks"),
+                  Input("ind-export-xlsx", "n_clicks"), State("ind-code", "value"), State("ind-period", "value"),
+                  State("ind-category", "value"), prevent_initial_call=True)
+    def export(_csv, _xlsx, code: str | None, period: str | None, category: str | None):
+        require_role(*ROLES)
+        indicator = _indicator(cache, code)
+        if indicator is None or not period or not category:
+            return no_update
+        lang = lang_of()
+        communes = cache.run(q.commune_values, scope, code, period, category)
+        columns = {"code": t("ind_code", lang), "name": t("ind_commune", lang), "value": period,
+                   "last_year": t("ind_last_year", lang)}
+        title = f"{code} · {_name(indicator, lang)} ({indicator['unit']}) · {period} · {category}"
+        source = t("ind_export_source", lang, snapshot=cache.snapshot())
+        fmt = "xlsx" if ctx.triggered_id == "ind-export-xlsx" else "csv"
+        return table_download(communes[list(columns)].rename(columns=columns), title, source,
+                              f"{code}_{period}_{category}", fmt)
+
