@@ -19,7 +19,8 @@ from ioc_app.web.access import require_role
 from ioc_app.web.i18n import number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
 from layouts.exports import table_download
-from layouts.figures import BLUE, ORANGE, TOPOJSON_URL, font_px, geo_frame, map_figure, series_layout
+from layouts.figures import (BLUE, GRID, MUTED, ORANGE, TOPOJSON_URL, commune_outline, font_px, geo_frame, map_figure,
+                             series_layout)
 from layouts.figures import base_layout as _base_layout
 from layouts.tables import table
 from layouts.tiles import tile
@@ -121,8 +122,9 @@ def breakdown_figure(parts: pd.DataFrame, unit: str, lang: str, size: int) -> go
     names = [_name(row, lang) for _, row in parts.iterrows()]
     figure = go.Figure(go.Bar(x=parts["value"], y=names, orientation="h", marker_color=BLUE,
                               hovertemplate="%{y}: %{x:,.2f} " + unit + "<extra></extra>"))
-    figure.update_yaxes(autorange="reversed")
-    figure.update_layout(margin=dict(l=size, r=size, t=size // 2, b=2 * size))
+    figure.update_yaxes(autorange="reversed", automargin=True)
+    figure.update_xaxes(gridcolor=GRID, tickformat=",~r")
+    figure.update_layout(margin=dict(l=size, r=size, t=size // 2, b=2 * size), bargap=0.55)
     return _base_layout(figure, lang, size)
 
 
@@ -205,7 +207,9 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         kpis = kpi_tiles(figure, unit, indicator["direction"], digits, lang,
                          names.get(area, t("ind_province_value", lang)))
         if communes.empty:
-            map_fig, note = geo_frame(empty), t("ind_province_only", lang)
+            outline = go.Figure(commune_outline(geojson, [f["id"] for f in geojson["features"]], MUTED, 0.5))
+            map_fig, note = _base_layout(geo_frame(outline), lang, size), t("ind_province_only", lang)
+            map_fig.update_layout(margin=dict(l=0, r=0, t=0, b=0))
         else:
             map_fig = map_figure(geojson, communes.fillna({"value": 0}), "value", lang, size,
                                  highlight=[area] if area else ())
