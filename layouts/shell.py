@@ -13,7 +13,8 @@ from ioc_app.web.access import has_role
 from ioc_app.web.i18n import t
 from ioc_app.web.lake_reader import LakeReader
 from ioc_app.web.query_cache import QueryCache
-from layouts import approvals, audit, catalogs, compliance, entry, indicators, overview, pipelines, wall
+from layouts import (approvals, audit, catalogs, compliance, devices, entry, feedback, indicators, overview, pipelines,
+                     wall)
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class Page:
 PAGES = (
     Page("/", "overview", overview),
     Page("/indicators", "indicators", indicators, indicators.ROLES),
+    Page("/feedback", "feedback", feedback, feedback.ROLES),
+    Page("/devices", "devices", devices, devices.ROLES),
     Page("/entry", "entry", entry, entry.ROLES),
     Page("/approvals", "approvals", approvals, approvals.ROLES),
     Page("/compliance", "compliance", compliance, compliance.ROLES),
