@@ -15,14 +15,16 @@ from ioc_app.config import Settings
 from ioc_app.errors import IocError
 
 INGEST_ORDER = ("units", "indicators", "categories", "reports", "tickets", "cameras", "sensors")
+# username -> (role, unit: the first current unit of that kind, or of that code after the province code)
 DEMO_ROLES = {
-    "leader": "province_office",
-    "dept_head": "department",
-    "officer": "commune",
-    "approver": "province_office",
-    "unit_admin": "province_office",
-    "admin": None,
-    "wall": None,
+    "leader": ("leader", "province_office"),
+    "dept_head": ("dept_head", "department"),
+    "officer": ("officer", "commune"),
+    "approver": ("approver", "province_office"),
+    "approver_so": ("approver", ".SNNMT"),
+    "unit_admin": ("unit_admin", "province_office"),
+    "admin": ("admin", None),
+    "wall": ("wall", None),
 }
 
 
@@ -113,7 +115,11 @@ def build_demo(settings: Settings) -> None:
     from ioc_app.geo import areas
     from ioc_app.lake import connect
     from ioc_app.opdb.catalog import import_catalog
+    from ioc_app.clock import today_ict
+    from ioc_app.demo.submissions import build_demo_submissions
     from ioc_app.opdb.session import engine_for, session_scope
+    from ioc_app.writeback.catalog_import import import_writeback_catalog
+    from ioc_app.writeback.signing import Signer
 
     init_stores(settings)
     files = _demo_files(settings)
@@ -136,6 +142,10 @@ def build_demo(settings: Settings) -> None:
             files["indicators"][0],
             areas(settings.province_code),
         )
+        import_writeback_catalog(session, settings.demo_dir / "catalog" / "writeback.json")
+    with session_scope(engine) as session:
+        end = settings.demo.end_date or today_ict()
+        build_demo_submissions(session, settings, Signer.for_settings(settings), min(today_ict(), end))
     _ensure_demo_accounts(settings, files["units"][0])
 
 
@@ -147,11 +157,13 @@ def demo_password() -> str:
 
 
 def _first_unit_of_kind(units_csv: Path) -> dict[str, str]:
+    """{unit kind or '.<code suffix>': the first current unit of that kind / with that suffix}."""
     found: dict[str, str] = {}
     with units_csv.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             if not row.get("valid_to"):
                 found.setdefault(row["kind"], row["unit_code"])
+                found.setdefault("." + row["unit_code"].rsplit(".", 1)[-1], row["unit_code"])
     return found
 
 
@@ -163,13 +175,13 @@ def _ensure_demo_accounts(settings: Settings, units_csv: Path) -> None:
     unit_of_kind = _first_unit_of_kind(units_csv)
     created: list[tuple[str, str, str]] = []
     with session_scope(engine_for(settings.database_url)) as session:
-        for role, unit_kind in DEMO_ROLES.items():
-            if session.query(User).filter_by(username=role).one_or_none() is not None:
+        for username, (role, unit_kind) in DEMO_ROLES.items():
+            if session.query(User).filter_by(username=username).one_or_none() is not None:
                 continue
             password = demo_password()
             unit = unit_of_kind.get(unit_kind) if unit_kind else None
-            create_user(session, role, role, password, unit_code=unit, full_name=f"Demo {role}")
-            created.append((role, unit or "-", password))
+            create_user(session, username, role, password, unit_code=unit, full_name=f"Demo {username}")
+            created.append((username, unit or "-", password))
     if created:
         print("\nDemo accounts (passwords are shown only this once; each is changed at its first sign-in):")
         for username, unit, password in created:

@@ -7,8 +7,12 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ioc_app.errors import IocError
+
+if TYPE_CHECKING:
+    from ioc_app.config import Settings
 
 INGEST_KINDS = ("areas", "units", "indicators", "categories", "reports", "tickets", "cameras", "sensors")
 ROLES = ("leader", "dept_head", "officer", "approver", "unit_admin", "admin", "wall")
@@ -62,7 +66,37 @@ def _parser() -> argparse.ArgumentParser:
                        help="read the temporary password from standard input")
     delete = user_sub.add_parser("delete", help="refused: accounts are closed, never deleted")
     delete.add_argument("name")
+
+    audit = sub.add_parser("audit", help="check the audit log and the report signatures")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    audit_sub.add_parser("verify", help="verify the audit log's hash chain and every report's signature")
+    _report_parser(sub)
     return parser
+
+
+def _report_parser(sub: argparse._SubParsersAction) -> None:
+    report = sub.add_parser("report", help="import, export and bulk-approve write-back reports")
+    report_sub = report.add_subparsers(dest="report_command", required=True, metavar="ACTION")
+    load = report_sub.add_parser("import", help="store a filled-in form (.xlsx or .csv) as a unit's draft "
+                                                "(same checks as the upload page; all or nothing)")
+    load.add_argument("file", type=Path)
+    export = report_sub.add_parser("export", help="write a unit's report for a period as .xlsx or PDF")
+    export.add_argument("--format", required=True, choices=("xlsx", "pdf"))
+    export.add_argument("--out", required=True, type=Path, help="file to write")
+    for command in (load, export):
+        command.add_argument("--unit", required=True, help="reporting unit code")
+        command.add_argument("--period", required=True, help="period code, e.g. 2025-Q3")
+        command.add_argument("--regime", help="regime code (needed when the unit reports under several "
+                                              "regimes for that period)")
+    load.add_argument("--user", required=True, help="account the figures are entered as (an officer of the "
+                                                    "unit, or an administrator)")
+    export.add_argument("--user", help="account whose view is exported (default: the whole report)")
+    approve = report_sub.add_parser("approve", help="approve many submitted reports at once (loading history)")
+    approve.add_argument("--user", required=True, help="approver account")
+    chosen = approve.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--ids", type=int, nargs="+", metavar="ID", help="submission ids")
+    chosen.add_argument("--all-submitted", action="store_true", help="every report awaiting the user's unit")
+    approve.add_argument("--period", help="with --all-submitted: only this period")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -126,6 +160,12 @@ def _run(args: argparse.Namespace) -> int:
         if not problems:
             print("ok: config, operational DB, analytical store and extensions are usable")
         return 1 if problems else 0
+    elif args.command == "report":
+        return _report(args, settings)
+    elif args.command == "audit":
+        from ioc_app.writeback.integrity import verify_installation
+
+        print(verify_installation(settings))
     elif args.command == "user" and args.user_command == "delete":
         raise IocError(f"accounts are never deleted, their data keeps its author: `ioc user close {args.name}`")
     elif args.command == "user" and args.user_command == "close":
@@ -138,6 +178,54 @@ def _run(args: argparse.Namespace) -> int:
         password = sys.stdin.readline().rstrip("\n")
         bootstrap.create_account(settings, args.name, args.role, password, args.unit, args.full_name)
         print(f"user {args.name} created with role {args.role}")
+    return 0
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    """`ioc report import|export|approve`: every refused figure on its own line, exit 1, nothing stored."""
+    from ioc_app.opdb.session import engine_for, migrate, session_scope
+    from ioc_app.writeback import approval, entry, pdf, upload, workbook
+    from ioc_app.writeback.actor import Actor, actor_for
+    from ioc_app.writeback.problems import FiguresRefused
+
+    migrate(settings.database_url)
+    engine = engine_for(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            actor = actor_for(session, args.user) if args.user else Actor("cli", "admin", None)
+            if args.report_command == "approve":
+                ids = args.ids or [report.id for report in approval.inbox(session, actor)
+                                   if args.period in (None, report.period_code)]
+                done = approval.bulk_approve(session, actor, ids) if ids else []
+                print(f"approved {len(done)} reports" + (f": {', '.join(str(item.id) for item in done)}" if done else ""))
+                return 0
+            regime = args.regime or upload.regime_for(session, args.unit, args.period)
+            if args.report_command == "import":
+                try:
+                    stored = upload.import_upload(session, actor, args.unit, regime, args.period, args.file.name,
+                                                  args.file.read_bytes())
+                except FiguresRefused as refused:
+                    session.rollback()
+                    for problem in refused.problems:
+                        print(f"error: {problem}", file=sys.stderr)
+                    print(f"error: {args.file}: {len(refused.problems)} problems, nothing stored", file=sys.stderr)
+                    return 1
+                print(f"stored {args.file.name} as the draft of {args.unit} {regime} {args.period} "
+                      f"(report {stored.id}, row version {stored.row_version})")
+                return 0
+            grid = entry.load_grid(session, actor, args.unit, regime, args.period)
+            if args.format == "xlsx":
+                content = workbook.form_workbook(grid, settings.ui.language)
+            elif grid.submission is None:
+                raise IocError(f"{args.unit} {regime} {args.period}: nothing saved yet, no report to print")
+            else:
+                content = pdf.report_pdf(session, actor, grid.submission.id, settings.ui.language)
+        args.out.write_bytes(content)
+    except OSError as exc:
+        raise IocError(f"{exc.filename}: {exc.strerror}") from None
+    finally:
+        engine.dispose()
+    print(f"wrote {args.out} ({len(content)} bytes)")
     return 0
 
 

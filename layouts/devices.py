@@ -1,14 +1,332 @@
-"""PLACEHOLDER: replaced by the devices page."""
+"""Cameras and sensors: the camera map by status at the newest heartbeat round (click a camera
+to filter the outages and events to it, the breadcrumb goes back), uptime over 7 days,
+outages and analytics events; each sensor's latest reading against its threshold and the
+chosen sensor's hourly (7 days) or daily (90 days) series with its threshold line. Tables
+export as CSV/Excel with their source and as-of time."""
 from __future__ import annotations
 
-from dash import html
+from collections.abc import Callable
+
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+
+from ioc_app.config import Settings
+from ioc_app.geo import boundaries
+from ioc_app.queries import devices as q
+from ioc_app.queries import wall as w
+from ioc_app.queries.scope import Scope
+from ioc_app.web.access import require_role
+from ioc_app.web.i18n import TEXTS, number, percent, t, when
+from ioc_app.web.query_cache import QueryCache
+from layouts.exports import table_download
+from layouts.figures import (BLUE, GRID, ORANGE, TOPOJSON_URL, VERMILLION, base_layout, commune_outline, font_px,
+                             geo_frame, series_layout)
+from layouts.tables import table
+from layouts.tiles import tile
 
 ROLES = ("leader", "dept_head", "approver", "unit_admin", "admin")
+EVENT_ROWS = 200
+EXPORT_ROWS = 50_000
+EXPORTS = ("cameras", "events", "sensors")
+GRAPH_CONFIG = {"displaylogo": False, "topojsonURL": TOPOJSON_URL,
+                "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def _export_buttons(name: str, lang: str) -> html.Div:
+    return html.Div([
+        html.Button(t("export_csv", lang), id=f"dv-export-{name}-csv", className="btn btn-sm btn-outline-light"),
+        html.Button(t("export_xlsx", lang), id=f"dv-export-{name}-xlsx", className="btn btn-sm btn-outline-light"),
+    ], className="ioc-actions")
 
 
 def layout(lang: str) -> html.Div:
-    return html.Div()
+    def panel(title, *children, extra: str = "") -> html.Section:
+        heading = html.H2(t(title, lang), className="ioc-panel-title") if isinstance(title, str) else title
+        return html.Section([heading, *children], className=f"ioc-panel {extra}".strip())
+
+    def counted(title_key: str, count_id: str) -> html.Div:
+        return html.Div([html.H2(t(title_key, lang), className="ioc-panel-title"),
+                         html.Span(id=count_id, className="ioc-note")], className="ioc-panel-head")
+
+    return html.Div([
+        dcc.Store(id="dv-camera"),
+        dcc.Store(id="dv-viewport"),
+        dcc.Download(id="dv-download"),
+        html.Div([
+            html.H1(t("devices", lang), className="ioc-page-title"),
+            html.Nav([html.Button(t("dv_all_cameras", lang), id="dv-crumb-all", className="ioc-crumb"),
+                      html.Span(id="dv-crumb-camera", className="ioc-crumb active")],
+                     className="ioc-crumbs", **{"aria-label": t("dv_breadcrumb", lang)}),
+        ], className="ioc-panel-head"),
+        html.Section(id="dv-kpis", className="ioc-kpis dv-tiles"),
+        html.Div([
+            panel("dv_map", dcc.Graph(id="dv-map", className="ioc-map", config={**GRAPH_CONFIG, "scrollZoom": False}),
+                  extra="ioc-panel-map"),
+            panel("dv_cameras", _export_buttons("cameras", lang), html.Div(id="dv-cameras", className="ioc-scroll")),
+        ], className="ioc-grid"),
+        html.Div([
+            panel(counted("dv_outage_list", "dv-outages-count"), html.Div(id="dv-outages", className="ioc-scroll")),
+            panel(counted("dv_event_list", "dv-events-count"), _export_buttons("events", lang),
+                  html.Div(id="dv-events", className="ioc-scroll")),
+        ], className="ioc-two"),
+        html.Footer(id="dv-camera-footer", className="ioc-footer"),
+        html.Div([
+            panel("dv_sensors", _export_buttons("sensors", lang), html.Div(id="dv-sensors", className="ioc-scroll")),
+            panel("dv_series", html.Div([
+                html.Label([t("dv_sensor", lang), dcc.Dropdown(id="dv-sensor", clearable=False, searchable=True,
+                                                               className="ioc-select ioc-select-wide")],
+                           className="ioc-grow"),
+                html.Label([t("dv_resolution", lang), dcc.RadioItems(
+                    id="dv-resolution", value="hour", className="dv-radio", inline=True,
+                    options=[{"label": t("dv_hourly", lang), "value": "hour"},
+                             {"label": t("dv_daily", lang), "value": "day"}])]),
+            ], className="dv-sensor-controls"), dcc.Graph(id="dv-series", className="ioc-chart", config=GRAPH_CONFIG)),
+        ], className="ioc-two"),
+        html.Footer(id="dv-sensor-footer", className="ioc-footer"),
+    ], className="ioc-stack ioc-devices")
 
 
-def register(app, settings, cache, lang_of) -> None:
-    return None
+def _when(value, lang: str) -> str:
+    return when(None if value is None or pd.isna(value) else value, lang)
+
+
+def _duration(minutes: float, lang: str) -> str:
+    hours, rest = divmod(int(round(minutes)), 60)
+    return f"{hours} h {rest:02d}" if hours else t("minutes", lang, n=rest)
+
+
+def _state(online: bool, lang: str) -> html.Span:
+    """Online / offline by glyph and word as well as colour."""
+    return html.Span(["●" if online else "✕", t("dv_online" if online else "dv_offline", lang)],
+                     className="dv-state " + ("dv-state-on" if online else "dv-state-off"))
+
+
+def _label(prefix: str, value: str, lang: str) -> str:
+    """The translated name of a code (camera kind, event type), the code itself when unknown."""
+    return t(prefix + value, lang) if prefix + value in TEXTS else value
+
+
+def _digits(kind: str) -> int:
+    return 1 if kind == "pm25" else 2
+
+
+def sensor_readings(latest: pd.DataFrame) -> pd.DataFrame:
+    """The wall's latest readings, with `over` (reading above the station's threshold)."""
+    return latest.assign(over=latest["value"].notna() & latest["threshold"].notna()
+                         & (latest["value"] > latest["threshold"]))
+
+
+def camera_map(geojson: dict, cameras: pd.DataFrame, selected: str | None, lang: str, size: int) -> go.Figure:
+    figure = go.Figure(commune_outline(geojson, [f["id"] for f in geojson["features"]], GRID, 0.8,
+                                       fill="rgba(86,180,233,0.06)"))
+    for online, colour, symbol in ((True, BLUE, "circle"), (False, VERMILLION, "x")):
+        part = cameras[cameras["online"] == online]
+        if part.empty:
+            continue
+        label = t("dv_online" if online else "dv_offline", lang)
+        figure.add_trace(go.Scattergeo(
+            lat=part["lat"], lon=part["lon"], mode="markers", name=f"{label} ({len(part)})",
+            customdata=part[["camera_id", "name", "area_name"]].to_numpy(),
+            marker=dict(size=size * 0.9, color=colour, symbol=symbol, line=dict(color="#0b1220", width=1)),
+            hovertemplate="<b>%{customdata[1]}</b><br>%{customdata[0]} · %{customdata[2]}<br>" + label
+                          + "<extra></extra>"))
+    if selected in set(cameras["camera_id"]):
+        row = cameras[cameras["camera_id"] == selected].iloc[0]
+        figure.add_trace(go.Scattergeo(lat=[row["lat"]], lon=[row["lon"]], mode="markers", hoverinfo="skip",
+                                       showlegend=False, marker=dict(size=size * 2, color="rgba(0,0,0,0)",
+                                                                     line=dict(color=ORANGE, width=3))))
+    geo_frame(figure)
+    figure.update_layout(margin=dict(l=0, r=0, t=0, b=0), uirevision="cameras",
+                         legend=dict(orientation="h", x=0, y=1, bgcolor="rgba(0,0,0,0)"))
+    return base_layout(figure, lang, size)
+
+
+def series_figure(series: pd.DataFrame, sensor: dict, resolution: str, lang: str, size: int) -> go.Figure:
+    unit, digits = sensor["unit"], _digits(sensor["kind"])
+    value = f"%{{y:,.{digits}f}} {unit}"
+    figure = go.Figure([
+        go.Scatter(x=series["ts"], y=series["avg_value"], mode="lines", name=t("dv_mean", lang),
+                   line=dict(color=BLUE, width=size / 6), hovertemplate=value),
+        go.Scatter(x=series["ts"], y=series["max_value"], mode="lines", name=t("dv_peak", lang),
+                   line=dict(color=ORANGE, width=size / 8, dash="dot"), hovertemplate=value),
+    ])
+    if pd.notna(sensor["threshold"]):
+        figure.add_hline(y=sensor["threshold"], line_dash="dash", line_color=VERMILLION, line_width=2,
+                         annotation_text=t("dv_threshold_line", lang, value=number(sensor["threshold"], lang, digits),
+                                           unit=unit),
+                         annotation_font_color=VERMILLION, annotation_bgcolor="#111b2e",
+                         annotation_position="top left")
+    return series_layout(figure, lang, size, "%H:%M %d/%m" if resolution == "hour" else "%d/%m")
+
+
+def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable[[], str]) -> None:
+    geojson = boundaries(settings.province_code, settings.geo.boundaries)
+    scope = Scope(settings.province_code)
+
+    def cameras() -> pd.DataFrame:
+        states = cache.run(w.camera_states, scope)
+        return states.merge(cache.run(q.camera_uptime, scope), on="camera_id", how="left")
+
+    def camera_source(states: pd.DataFrame, lang: str) -> str:
+        newest = states["seen"].max() if len(states) else None
+        return t("dv_source_cameras", lang, as_of=_when(newest, lang))
+
+    def sensor_source(latest: pd.DataFrame, lang: str) -> str:
+        newest = latest["observed_at"].max() if len(latest) else None
+        return t("dv_source_sensors", lang, as_of=_when(newest, lang))
+
+    def snapshot(lang: str) -> str:
+        return t("dv_snapshot", lang, n=cache.snapshot())
+
+    app.clientside_callback("function(p) { return window.innerWidth; }",
+                            Output("dv-viewport", "data"), Input("url", "pathname"))
+
+    @app.callback(Output("dv-camera", "data"), Input("dv-map", "clickData"), Input("dv-crumb-all", "n_clicks"),
+                  prevent_initial_call=True)
+    def pick_camera(click: dict | None, _back):
+        require_role(*ROLES)
+        if ctx.triggered_id == "dv-map" and click and click.get("points"):
+            data = click["points"][0].get("customdata")
+            known = set(cache.run(w.camera_states, scope)["camera_id"])
+            return data[0] if isinstance(data, list) and data and data[0] in known else no_update
+        return None
+
+    @app.callback(Output("dv-crumb-camera", "children"), Output("dv-kpis", "children"), Output("dv-map", "figure"),
+                  Output("dv-cameras", "children"), Output("dv-outages", "children"),
+                  Output("dv-outages-count", "children"), Output("dv-events", "children"),
+                  Output("dv-events-count", "children"), Output("dv-camera-footer", "children"),
+                  Input("dv-camera", "data"), Input("dv-viewport", "data"))
+    def show_cameras(camera: str | None, width: int | None):
+        require_role(*ROLES)
+        lang, size = lang_of(), font_px(width)
+        states = cameras()
+        camera = camera if camera in set(states["camera_id"]) else None
+        latest = sensor_readings(cache.run(w.sensor_latest, scope))
+        all_outages = cache.run(q.camera_outages, scope, None)
+        all_events = cache.run(q.camera_events, scope, None, 1)
+        online, total = int(states["online"].sum()), len(states)
+        uptime = states["uptime"].mean() if total else None
+        over = int(latest["over"].sum())
+        source = camera_source(states, lang)
+        kpis = [
+            tile(t("dv_cameras_online", lang), percent(online / total, lang, 0) if total else "–",
+                 t("dv_cameras_online_sub", lang, online=number(online, lang), total=number(total, lang)),
+                 "ioc-good" if online == total else "ioc-warn", "dv-kpi-online"),
+            tile(t("dv_uptime", lang), percent(None if pd.isna(uptime) else uptime, lang, 1),
+                 t("dv_uptime_sub", lang), tile_id="dv-kpi-uptime"),
+            tile(t("dv_outages", lang), number(len(all_outages), lang),
+                 t("dv_outages_sub", lang, n=number(all_outages["camera_id"].nunique(), lang)),
+                 tile_id="dv-kpi-outages"),
+            tile(t("dv_events", lang), number(int(all_events["total"].iloc[0]) if len(all_events) else 0, lang),
+                 t("dv_events_sub", lang), tile_id="dv-kpi-events"),
+            tile(t("dv_sensors_over", lang), number(over, lang),
+                 t("dv_sensors_over_sub", lang, total=number(len(latest), lang)),
+                 "ioc-alert" if over else "ioc-good", "dv-kpi-sensors"),
+        ]
+        camera_table = table(states.to_dict("records"), [
+            ("name", t("dv_col_camera", lang), None),
+            ("kind", t("dv_col_kind", lang), lambda v: _label("dv_kind_", v, lang)),
+            ("area_name", t("dv_col_commune", lang), None),
+            ("online", t("dv_col_state", lang), lambda v: _state(bool(v), lang)),
+            ("seen", t("dv_col_seen", lang), lambda v: _when(v, lang)),
+            ("uptime", t("dv_col_uptime", lang), lambda v: percent(None if pd.isna(v) else v, lang, 1)),
+        ], "dv-cameras-table", t("no_data", lang), row_class=lambda r: "ioc-row-selected" if r["camera_id"] == camera
+                                                                    else "")
+        outages = all_outages if camera is None else all_outages[all_outages["camera_id"] == camera]
+        outage_table = table(outages.to_dict("records"), [
+            ("name", t("dv_col_camera", lang), None),
+            ("started", t("dv_col_started", lang), lambda v: _when(v, lang)),
+            ("ended", t("dv_col_ended", lang), lambda v: t("dv_ongoing", lang) if pd.isna(v) else _when(v, lang)),
+            ("minutes", t("dv_col_duration", lang), lambda v: _duration(v, lang)),
+        ], "dv-outages-table", t("dv_no_outages", lang))
+        events = cache.run(q.camera_events, scope, camera, EVENT_ROWS)
+        event_total = int(events["total"].iloc[0]) if len(events) else 0
+        event_table = table(events.to_dict("records"), [
+            ("event_at", t("dv_col_time", lang), lambda v: _when(v, lang)),
+            ("name", t("dv_col_camera", lang), None),
+            ("event_type", t("dv_col_event", lang), lambda v: _label("dv_event_", v, lang)),
+            ("detail", t("dv_col_detail", lang), None),
+        ], "dv-events-table", t("dv_no_events", lang))
+        names = dict(zip(states["camera_id"], states["name"]))
+        return (f"› {names[camera]}" if camera else None, kpis, camera_map(geojson, states, camera, lang, size),
+                camera_table, outage_table, number(len(outages), lang), event_table,
+                t("dv_count", lang, shown=number(len(events), lang), total=number(event_total, lang)),
+                f"{source} · {snapshot(lang)}")
+
+    # Fired by the page's own layout, not by the URL (see layouts/feedback.py `choices`).
+    @app.callback(Output("dv-sensor", "options"), Output("dv-sensor", "value"), Output("dv-sensors", "children"),
+                  Output("dv-sensor-footer", "children"), Input("dv-resolution", "options"),
+                  State("dv-sensor", "value"))
+    def show_sensors(_path, current: str | None):
+        require_role(*ROLES)
+        lang = lang_of()
+        latest = sensor_readings(cache.run(w.sensor_latest, scope))
+        options = [{"label": f"{t('sensor_' + row['kind'], lang)} · {row['name']}", "value": row["sensor_id"]}
+                   for _, row in latest.iterrows()]
+        ids = latest["sensor_id"].tolist()
+        if current not in ids:
+            over = latest.loc[latest["over"], "sensor_id"].tolist()
+            current = (over or ids or [None])[0]
+
+        def reading(row: dict):
+            if pd.isna(row["value"]):
+                return html.Span(t("dv_no_reading", lang), className="ioc-note")
+            text = f"{number(row['value'], lang, _digits(row['kind']))} {row['unit']}"
+            return [text, html.Span(t("dv_over", lang), className="dv-badge-over")] if row["over"] else text
+
+        rows = [{**row, "reading": row} for row in latest.to_dict("records")]
+        sensor_table = table(rows, [
+            ("kind", t("dv_col_kind", lang), lambda v: t(f"sensor_{v}", lang)),
+            ("name", t("dv_col_station", lang), None),
+            ("area_name", t("dv_col_commune", lang), None),
+            ("reading", t("dv_col_value", lang), reading),
+            ("threshold", t("dv_col_threshold", lang), lambda v: number(None if pd.isna(v) else v, lang, 2)),
+            ("observed_at", t("dv_col_observed", lang), lambda v: _when(v, lang)),
+        ], "dv-sensors-table", t("no_data", lang), row_class=lambda r: "dv-over" if r["over"] else "")
+        return options, current, sensor_table, f"{sensor_source(latest, lang)} · {snapshot(lang)}"
+
+    @app.callback(Output("dv-series", "figure"), Input("dv-sensor", "value"), Input("dv-resolution", "value"),
+                  Input("dv-viewport", "data"))
+    def show_series(sensor_id: str | None, resolution: str | None, width: int | None):
+        require_role(*ROLES)
+        lang, size = lang_of(), font_px(width)
+        latest = cache.run(w.sensor_latest, scope)
+        found = latest[latest["sensor_id"] == sensor_id]
+        if found.empty or resolution not in q.RESOLUTIONS:
+            return base_layout(go.Figure(), lang, size)
+        series = cache.run(q.sensor_series, scope, sensor_id, resolution)
+        return series_figure(series, found.iloc[0].to_dict(), resolution, lang, size)
+
+    @app.callback(Output("dv-download", "data"),
+                  [Input(f"dv-export-{name}-{fmt}", "n_clicks") for name in EXPORTS for fmt in ("csv", "xlsx")],
+                  State("dv-camera", "data"), prevent_initial_call=True)
+    def export(*args):
+        require_role(*ROLES)
+        camera, lang = args[-1], lang_of()
+        name, fmt = str(ctx.triggered_id).removeprefix("dv-export-").rsplit("-", 1)
+        if name == "sensors":
+            latest = sensor_readings(cache.run(w.sensor_latest, scope))
+            frame = latest.assign(kind=[t(f"sensor_{k}", lang) for k in latest["kind"]])
+            columns = {"sensor_id": "ID", "kind": t("dv_col_kind", lang), "name": t("dv_col_station", lang),
+                       "area_name": t("dv_col_commune", lang), "value": t("dv_col_value", lang), "unit": "unit",
+                       "threshold": t("dv_col_threshold", lang), "over": t("dv_over", lang),
+                       "observed_at": t("dv_col_observed", lang)}
+            title, source = t("dv_sensors", lang), sensor_source(latest, lang)
+        else:
+            states = cameras()
+            camera = camera if camera in set(states["camera_id"]) else None
+            source = camera_source(states, lang)
+            if name == "cameras":
+                frame = states.assign(online=[t("dv_online" if v else "dv_offline", lang) for v in states["online"]])
+                columns = {"camera_id": "ID", "name": t("dv_col_camera", lang), "kind": t("dv_col_kind", lang),
+                           "area_name": t("dv_col_commune", lang), "online": t("dv_col_state", lang),
+                           "seen": t("dv_col_seen", lang), "uptime": t("dv_col_uptime", lang)}
+                title = t("dv_cameras", lang)
+            else:
+                frame = cache.run(q.camera_events, scope, camera, EXPORT_ROWS)
+                columns = {"event_at": t("dv_col_time", lang), "camera_id": "ID", "name": t("dv_col_camera", lang),
+                           "event_type": t("dv_col_event", lang), "detail": t("dv_col_detail", lang)}
+                title = t("dv_event_list", lang) + (f" · {camera}" if camera else "")
+        return table_download(frame[list(columns)].rename(columns=columns), title, f"{source} · {snapshot(lang)}",
+                              f"{name}_{cache.snapshot()}", fmt)

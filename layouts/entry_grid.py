@@ -53,8 +53,9 @@ def cell_label(layout: FormLayout, cell: Cell, lang: str) -> str:
     return f"{row_text} · {column_text}"
 
 
-def _history_text(value: float | None, lang: str) -> str:
-    return "" if value is None else number(value, lang, 0 if float(value).is_integer() else 2)
+def figure_text(value: float | None, lang: str) -> str:
+    """A figure as typed: whole numbers without decimals, others with two; empty as '–'."""
+    return "–" if value is None else number(value, lang, 0 if float(value).is_integer() else 2)
 
 
 def row_data(layout: FormLayout, values: Mapping[Cell, float | None], lang: str, *,
@@ -71,9 +72,9 @@ def row_data(layout: FormLayout, values: Mapping[Cell, float | None], lang: str,
             previous, last_year = history.get(cell, (None, None))
             cell_marks = marks.get(cell, ())
             row[f"v{i}"] = values.get(cell)
-            row[f"p{i}"] = _history_text(previous, lang)
-            row[f"y{i}"] = _history_text(last_year, lang)
-            row[f"k{i}"] = " ".join(["entry-cell"] + [f"entry-cell-{mark.kind}" for mark in cell_marks])
+            row[f"p{i}"] = "" if previous is None else figure_text(previous, lang)
+            row[f"y{i}"] = "" if last_year is None else figure_text(last_year, lang)
+            row[f"k{i}"] = " ".join(["entry-cell", "ag-right-aligned-cell"] + [f"entry-cell-{mark.kind}" for mark in cell_marks])
             row[f"t{i}"] = "\n".join(mark.text for mark in cell_marks)
         rows.append(row)
     return rows
@@ -92,9 +93,9 @@ def column_defs(layout: FormLayout, lang: str, editable: bool) -> list[dict]:
              "cellDataType": "number", "type": "rightAligned", "width": 130,
              "cellClass": {"function": f"params.data.k{i}"}, "tooltipField": f"t{i}"},
             {"headerName": t("entry_col_previous", lang), "field": f"p{i}", "type": "rightAligned",
-             "width": 110, "cellClass": "entry-history"},
+             "width": 110, "cellClass": ["entry-history", "ag-right-aligned-cell"]},
             {"headerName": t("entry_col_last_year", lang), "field": f"y{i}", "type": "rightAligned",
-             "width": 120, "cellClass": "entry-history"},
+             "width": 120, "cellClass": ["entry-history", "ag-right-aligned-cell"]},
         ]})
     return columns
 

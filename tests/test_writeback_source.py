@@ -15,9 +15,11 @@ from ioc_app.config import load_settings
 from ioc_app.errors import ConfigError, StoreError
 from ioc_app.lake import connect, ensure_schema, snapshot_id
 from ioc_app.opdb.catalog import import_catalog
-from ioc_app.opdb.models import Submission, SubmissionValue, Unit
+from ioc_app.opdb.models import Form, Regime, Submission, SubmissionValue, Unit, User
 from ioc_app.opdb.periods import fill_periods
 from ioc_app.opdb.session import engine_for, migrate, session_scope
+from ioc_app.writeback import approval
+from ioc_app.writeback.actor import Actor
 from pipelines import run_ingest, watermarks
 from pipelines.pulls import approved
 from tests import pg
@@ -103,12 +105,12 @@ def stores(tmp_path, database_url, place):
 
 
 def submit(engine, unit: str, period: str, status: str, values: list[tuple], approved_at: datetime | None = None,
-           version: int = 1) -> int:
+           version: int = 1, regime: str | None = None) -> int:
     """A submission with (indicator, category, area_key, value) cells; returns its id."""
     with session_scope(engine) as session:
         unit_id = session.scalar(select(Unit.id).where(Unit.code == unit))
         submission = Submission(unit_id=unit_id, period_code=period, status=status, version=version,
-                                approved_at=approved_at if status == "approved" else None)
+                                regime_code=regime, approved_at=approved_at if status == "approved" else None)
         submission.values = [SubmissionValue(indicator_code=indicator, category_code=category, area_key=area,
                                              value=value) for indicator, category, area, value in values]
         session.add(submission)
@@ -180,6 +182,76 @@ def test_approved_figures_land_once_and_a_reapproved_version_replaces_the_value(
     assert rows(settings, "SELECT count(*) FROM fact_indicator_value WHERE indicator_code = 'RATE'") == [(1,)]
     assert rows(settings, "SELECT watermark FROM source_watermark WHERE source = ?", [SOURCE]) == [
         (T0 + timedelta(days=2),)]
+
+
+def yearly_regime_and_office_approver(engine) -> Actor:
+    """Regime R (yearly, no receiving unit: XA1's chain is the province office) and an approver of the office."""
+    with session_scope(engine) as session:
+        session.add(Form(code="F", name_vi="Biểu", name_en="Form"))
+        session.flush()
+        session.add(Regime(code="R", name_vi="Năm", name_en="Yearly", kind="periodic", period_type="year",
+                           form_code="F"))
+        office = session.scalar(select(Unit.id).where(Unit.code == "UBND"))
+        session.add(User(username="approver", role_code="approver", unit_id=office, password_hash="!"))
+        return Actor("approver", "approver", office)
+
+
+def act(engine, action, *args) -> None:
+    with session_scope(engine) as session:
+        action(session, *args)
+
+
+def test_an_unapproved_report_leaves_the_store_in_one_pull_and_comes_back_when_approved_again(stores, place):
+    settings, engine = stores
+    commune = place["commune"]
+    approver = yearly_regime_and_office_approver(engine)
+    first = submit(engine, "XA1", "2025", "approved", [("POP", "total", commune, 1200.0),
+                                                       ("POP", "male", commune, 590.0)], approved_at=T0, regime="R")
+    other = submit(engine, "XA1", "2025-10", "approved", [("RATE", "total", commune, 12.0)], approved_at=T0,
+                   regime="R")
+    approved.pull(settings, SOURCE)
+    reapprove(engine, first, {("POP", "total"): 1250.0}, T0 + timedelta(hours=1))
+    approved.pull(settings, SOURCE)
+    pop = ("SELECT submission_id, category_code, value FROM fact_indicator_value WHERE indicator_code = 'POP' "
+           "ORDER BY submission_id, category_code")
+    rollup = ("SELECT area_key, category_code, value FROM agg_indicator_area WHERE indicator_code = 'POP' "
+              "ORDER BY level, category_code")
+    assert len(rows(settings, pop)) == 4  # v1 and v2
+    assert rows(settings, rollup) == [(commune, "male", 590.0), (commune, "total", 1250.0),
+                                      (PROVINCE, "male", 590.0), (PROVINCE, "total", 1250.0)]
+
+    act(engine, approval.unapprove, approver, first, "census base revised")
+    assert approved.pull(settings, SOURCE, dry_run=True).loaded == 0
+    assert len(rows(settings, pop)) == 4  # a dry run withdraws nothing
+    approved.pull(settings, SOURCE)
+    assert rows(settings, pop) == [] and rows(settings, rollup) == []  # every version withdrawn, rollup rebuilt
+    assert rows(settings, "SELECT submission_id, value FROM fact_indicator_value") == [
+        (f"XA1/2025-10/v1/{other}", 12.0)]
+    assert rows(settings, "SELECT rows_read, rows_loaded, status FROM ingest_batch WHERE status = 'withdrawn'") == [
+        (4, 0, "withdrawn")]
+    snapshot = rows(settings, "SELECT id FROM lake.current_snapshot()")
+    assert approved.pull(settings, SOURCE).loaded == 0
+    assert rows(settings, "SELECT id FROM lake.current_snapshot()") == snapshot  # the old unapproval removes nothing
+
+    act(engine, approval.approve, approver, first, None)
+    approved.pull(settings, SOURCE)
+    assert rows(settings, pop) == [(f"XA1/2025/v2/{first}", "male", 590.0), (f"XA1/2025/v2/{first}", "total", 1250.0)]
+    assert rows(settings, rollup)[:2] == [(commune, "male", 590.0), (commune, "total", 1250.0)]
+
+    # unapproved, returned, corrected and approved again between two pulls: the new version replaces it
+    act(engine, approval.unapprove, approver, first, "one more fix")
+    act(engine, approval.return_submission, approver, first, "fix the male count")
+    with session_scope(engine) as session:
+        submission = session.get(Submission, first)
+        for cell in submission.values:
+            cell.value = 600.0 if cell.category_code == "male" else cell.value
+        submission.status, submission.version = "submitted", submission.version + 1
+        submission.awaiting_unit_id = approver.unit_id
+    act(engine, approval.approve, approver, first, None)
+    approved.pull(settings, SOURCE)
+    assert rows(settings, rollup)[:2] == [(commune, "male", 600.0), (commune, "total", 1250.0)]
+    assert rows(settings, pop)[-2:] == [(f"XA1/2025/v3/{first}", "male", 600.0),
+                                        (f"XA1/2025/v3/{first}", "total", 1250.0)]
 
 
 def test_dry_run_and_a_refused_row_leave_the_watermark_alone_or_quarantine_with_the_reason(stores, place):

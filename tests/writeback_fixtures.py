@@ -10,9 +10,13 @@ WB_DEPT_B (cut-off on the quarter's last day, deadline 10 days later); periods f
 to today; and one account per role (see ACCOUNTS). It returns a SimpleNamespace of codes,
 ids and Actors, never ORM objects, so it can be shared across sessions.
 
-Use in a test module:
+Use in a test module one of these two lines:
 
-    from tests.writeback_fixtures import wb_url, wb_database, wb_engine, wb, wb_session  # noqa: F401
+    pytest_plugins = ("tests.writeback_fixtures",)
+    from tests.writeback_fixtures import wb, wb_database, wb_engine, wb_session, wb_url  # noqa: F401
+
+(PYTEST_DONT_REWRITE: this module holds no asserts; the marker keeps pytest from warning
+when a test module imported it before it was registered as a plugin.)
 
 `wb_url`/`wb_engine`/`wb` are module-scoped (one migrated database per backend and
 module); `wb_session` is a fresh Session per test, and every report, event, comment and

@@ -15,6 +15,8 @@ from ioc_app.demo.sensors import write_sensors
 from ioc_app.demo.spatial import CommuneShapes
 from ioc_app.demo.tickets import write_tickets
 from ioc_app.demo.units import build_units
+from ioc_app.demo.writeback_catalog import writeback_catalog
+from ioc_app.demo.writers import write_json
 
 KINDS = ("units", "indicators", "categories", "reports", "tickets", "cameras", "sensors")
 _FOLDERS = ("catalog", "reports", "tickets", "cameras", "sensors")
@@ -34,6 +36,7 @@ def build_demo_sources(settings: Settings, out_dir: Path, scale: float = 1.0) ->
     population = build_population(ctx)
     shapes = CommuneShapes(ctx, settings.geo.boundaries)
     files = write_catalog(ctx, out_dir / "catalog")
+    write_json(writeback_catalog(ctx), out_dir / "catalog" / "writeback.json")
     files["reports"] = write_reports(ctx, population, out_dir / "reports")
     files["tickets"] = write_tickets(ctx, population, shapes, build_units(ctx), out_dir / "tickets")
     files["cameras"] = write_cameras(ctx, population, shapes, out_dir / "cameras")

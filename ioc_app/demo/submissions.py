@@ -18,6 +18,7 @@ import json
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,7 @@ from ioc_app.opdb.models import CellComment, Period, Regime, Submission, Submiss
 from ioc_app.writeback import approval, entry
 from ioc_app.writeback.actor import Actor
 from ioc_app.writeback.compliance import expected_units
-from ioc_app.writeback.forms import layout_of, version_for
+from ioc_app.writeback.forms import FormLayout, layout_of, version_for
 from ioc_app.writeback.signing import Signer
 from ioc_app.writeback.windows import ensure_periods, regime_periods, window
 
@@ -80,7 +81,7 @@ def _plan(rng: np.random.Generator, period: Period, deadline: date, latest: bool
     return steps + [Step("approve", first_approval), Step("approve", second_approval)]
 
 
-def _report_files(settings: Settings) -> list:
+def _report_files(settings: Settings) -> list[Path]:
     manifest = settings.demo_dir / "manifest.json"
     if not manifest.is_file():
         raise IocError(f"demo sources not found in {settings.demo_dir} (run `ioc demo`)")
@@ -103,7 +104,7 @@ def demo_figures(settings: Settings, periods: list[str]) -> dict[tuple[str, str]
     return found
 
 
-def _wrong_cell(layout, values: dict[Cell, float | None], rng: np.random.Generator) -> Cell | None:
+def _wrong_cell(layout: FormLayout, values: dict[Cell, float | None], rng: np.random.Generator) -> Cell | None:
     """A total a careless officer could type ten times too large without breaking a hard rule."""
     candidates = [(row.code, "total") for row in layout.rows
                   if row.value_type != "percent" and row.max_value is None
@@ -123,7 +124,7 @@ def _stamp(session: Session, submission: Submission, step: Step) -> None:
     submission.updated_at = step.at
     if step.action == "submit":
         submission.submitted_at = step.at
-        if submission.version == 1:
+        if submission.first_submitted_at is None or submission.first_submitted_at > step.at:
             submission.first_submitted_at = step.at
     elif step.action == "return":
         submission.returned_at = step.at
@@ -163,15 +164,15 @@ def _history_periods(session: Session, regime: Regime, first_day: date, today: d
                    and p.end_date < today), key=lambda p: p.start_date)
 
 
-def build_demo_submissions(session: Session, settings: Settings, signer: Signer, today: date) -> int:
-    """Fill the history of the demo regimes up to `today`; returns how many reports were added.
-
-    Deterministic for the demo seed; a report that exists already (any status) is left alone,
-    so a second run on the same day adds nothing."""
+def build_demo_submissions(session: Session, settings: Settings, signer: Signer, today: date,
+                           regimes: dict[str, date] = DEMO_REGIMES) -> int:
+    """Fill the history of `regimes` (code -> first day) up to `today`; returns how many reports
+    were added. Deterministic for the demo seed; a report that exists already (any status) is
+    left alone, so a second run on the same day adds nothing."""
     ensure_periods(session, today)
     now = datetime.combine(today, time())
     plans: list[tuple[Regime, Period, bool]] = []
-    for code, first_day in DEMO_REGIMES.items():
+    for code, first_day in regimes.items():
         regime = session.get(Regime, code)
         if regime is None:
             raise IocError(f"demo regime {code} is missing: import the write-back catalog first")
@@ -190,8 +191,12 @@ def build_demo_submissions(session: Session, settings: Settings, signer: Signer,
             known = figures.get((unit.code, period.code))
             if unit.id in existing or not known:
                 continue
-            rng = _rng(settings.demo.seed, regime.code, period.code, unit.code)
-            values = {cell: known.get(cell) for cell in cells}
+            lacking = [cell for cell in cells if cell not in known]
+            if lacking:
+                raise IocError(f"demo figures of {unit.code} for {period.code} have no {lacking[0][0]}/"
+                               f"{lacking[0][1]}, a cell of form {regime.form_code}")
+            rng = _rng(settings.demo.seed, settings.province_code, regime.code, period.code, unit.code)
+            values = {cell: known[cell] for cell in cells}
             wrong = _wrong_cell(layout, values, rng)
             steps = [step for step in _plan(rng, period, deadline, latest, wrong is not None) if step.at < now]
             if steps:

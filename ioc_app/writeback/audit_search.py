@@ -84,13 +84,23 @@ def _parsed(value: str | None) -> Any:
         return value
 
 
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested objects as one level of dotted keys: {"cells": {"A/total": 1}} -> {"cells.A/total": 1}."""
+    if not isinstance(value, dict):
+        return {prefix: value}
+    flat: dict[str, Any] = {}
+    for key, inner in value.items():
+        flat |= _flat(inner, f"{prefix}.{key}" if prefix else str(key))
+    return flat
+
+
 def changes(old_value: str | None, new_value: str | None) -> list[tuple[str, Any, Any]]:
-    """(key, old, new) for each key whose value differs between two JSON objects; a value that is
-    not an object compares as a whole under the key ''."""
+    """(key, old, new) for each key whose value differs between two JSON objects, nested keys
+    dotted; a value that is not an object compares as a whole under the key ''."""
     old, new = _parsed(old_value), _parsed(new_value)
     if isinstance(old, dict) or isinstance(new, dict):
-        old_map = old if isinstance(old, dict) else {}
-        new_map = new if isinstance(new, dict) else {}
+        old_map = _flat(old) if isinstance(old, dict) else {}
+        new_map = _flat(new) if isinstance(new, dict) else {}
         keys = sorted(old_map.keys() | new_map.keys())
         return [(key, old_map.get(key), new_map.get(key)) for key in keys if old_map.get(key) != new_map.get(key)]
     return [] if old == new else [("", old, new)]

@@ -45,12 +45,20 @@ def descendants(session: Session, unit_id: int) -> set[int]:
 
 
 def approval_chain(session: Session, unit: Unit, regime: Regime) -> list[Unit]:
-    """The units whose approvers act on `unit`'s report under `regime`, first to last."""
+    """The units whose approvers act on `unit`'s report under `regime`, first to last.
+
+    Empty for the root (the province office): its own approver approves its report, the
+    receiving unit acts only before the office."""
     chain = ancestors(session, unit)
     receiver = regime.receiver
-    if receiver is not None and receiver.id != unit.id and all(step.id != receiver.id for step in chain):
-        chain.insert(max(len(chain) - 1, 0), receiver)
+    if chain and receiver is not None and receiver.id != unit.id and all(step.id != receiver.id for step in chain):
+        chain.insert(len(chain) - 1, receiver)
     return chain
+
+
+def levels(session: Session, submission: Submission) -> list[Unit]:
+    """The units that act on a submission, first to last: its chain, or its own unit when the chain is empty."""
+    return approval_chain(session, submission.unit, submission.regime) or [submission.unit]
 
 
 def next_level(session: Session, submission: Submission) -> Unit | None:
@@ -80,16 +88,16 @@ def waiting_for(session: Session, unit: Unit, regime: Regime, period_code: str) 
     at `unit`'s level for `period_code`: `unit`'s own report cannot be approved before them."""
     reporters = session.scalars(
         select(Unit).join(RegimeUnit, RegimeUnit.unit_id == Unit.id).where(RegimeUnit.regime_code == regime.code)
+        .order_by(Unit.code)
     ).all()
+    reports = {submission.unit_id: submission for submission in session.scalars(select(Submission).where(
+        Submission.regime_code == regime.code, Submission.period_code == period_code))}
     pending: list[Unit] = []
     for reporter in reporters:
         if reporter.id == unit.id:
             continue
         if all(step.id != unit.id for step in approval_chain(session, reporter, regime)):
             continue
-        submission = session.scalars(select(Submission).where(
-            Submission.unit_id == reporter.id, Submission.regime_code == regime.code,
-            Submission.period_code == period_code)).one_or_none()
-        if not passed(session, submission, unit):
+        if not passed(session, reports.get(reporter.id), unit):
             pending.append(reporter)
     return pending

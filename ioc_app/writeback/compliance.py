@@ -15,11 +15,10 @@ import pandas as pd
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ioc_app.errors import WritebackError
 from ioc_app.opdb.models import Period, Regime, RegimeUnit, Submission, SubmissionEvent, Unit
 from ioc_app.writeback.actor import Actor
 from ioc_app.writeback.chain import descendants
-from ioc_app.writeback.windows import ensure_periods, regime_periods, window
+from ioc_app.writeback.windows import ensure_periods, period_of, regime_by_code, regime_periods, window
 
 STATUSES = ("on_time", "late", "missing", "not_due")
 WHOLE_VIEW_ROLES = ("leader", "admin")
@@ -61,35 +60,12 @@ def visible_unit_ids(session: Session, actor: Actor | None, regime: Regime) -> s
     return seen
 
 
-def _regime(session: Session, code: str) -> Regime:
-    regime = session.get(Regime, code)
-    if regime is None:
-        raise WritebackError(f"no report regime with code {code!r}")
-    return regime
-
-
-def _period(session: Session, code: str) -> Period:
-    period = session.get(Period, code)
-    if period is None:
-        raise WritebackError(f"no reporting period {code!r}")
-    return period
-
-
 def _counts(session: Session, submission_ids: list[int], action: str) -> dict[int, int]:
     if not submission_ids:
         return {}
     return dict(session.execute(
         select(SubmissionEvent.submission_id, func.count())
         .where(SubmissionEvent.submission_id.in_(submission_ids), SubmissionEvent.action == action)
-        .group_by(SubmissionEvent.submission_id)).all())
-
-
-def _first_submit_events(session: Session, submission_ids: list[int]) -> dict[int, datetime]:
-    if not submission_ids:
-        return {}
-    return dict(session.execute(
-        select(SubmissionEvent.submission_id, func.min(SubmissionEvent.at))
-        .where(SubmissionEvent.submission_id.in_(submission_ids), SubmissionEvent.action == "submit")
         .group_by(SubmissionEvent.submission_id)).all())
 
 
@@ -100,13 +76,11 @@ def _rows(session: Session, regime: Regime, period: Period, today: date, scope: 
         Submission.regime_code == regime.code, Submission.period_code == period.code,
         Submission.unit_id.in_([unit.id for unit in units])))}
     ids = [s.id for s in submissions.values()]
-    returns, first_events = _counts(session, ids, "return"), _first_submit_events(session, ids)
+    returns = _counts(session, ids, "return")
     rows = []
     for unit in units:
         submission = submissions.get(unit.id)
-        first = None
-        if submission is not None:
-            first = submission.first_submitted_at or first_events.get(submission.id)
+        first = submission.first_submitted_at if submission is not None else None
         returned = returns.get(submission.id, 0) if submission is not None else 0
         rows.append({
             "regime_code": regime.code, "period_code": period.code, "unit_id": unit.id, "unit_code": unit.code,
@@ -121,14 +95,26 @@ def _rows(session: Session, regime: Regime, period: Period, today: date, scope: 
 def compliance(session: Session, regime_code: str, period_code: str, today: date,
                actor: Actor | None = None) -> pd.DataFrame:
     """One row per unit that must report `regime_code` for `period_code` (and that `actor` may see)."""
-    regime, period = _regime(session, regime_code), _period(session, period_code)
+    regime = regime_by_code(session, regime_code)
+    period = period_of(session, regime, period_code)
     rows = _rows(session, regime, period, today, visible_unit_ids(session, actor, regime))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def regimes(session: Session) -> list[Regime]:
+    """The active regimes, by code."""
+    return list(session.scalars(select(Regime).where(Regime.active.is_(True)).order_by(Regime.code)))
+
+
+def period_codes(session: Session, regime_code: str, today: date) -> list[str]:
+    """The regime's periods that have begun by `today`, newest first."""
+    ensure_periods(session, today)
+    return [period.code for period in regime_periods(session, regime_by_code(session, regime_code), today)]
+
+
 def latest_closed_period(session: Session, regime_code: str, today: date) -> str | None:
     """The newest period of the regime whose deadline has passed."""
-    regime = _regime(session, regime_code)
+    regime = regime_by_code(session, regime_code)
     ensure_periods(session, today)
     for period in regime_periods(session, regime, today):
         if window(regime, period).deadline < today:

@@ -43,7 +43,7 @@ EXPECTED_YEARS = 3
 MAD_TO_SD = 1.4826
 
 _CODES = (
-    ("month", re.compile(r"(\d{4})-(\d{2})")),
+    ("month", re.compile(r"(\d{4})-(0[1-9]|1[0-2])")),
     ("quarter", re.compile(r"(\d{4})-Q([1-4])")),
     ("half", re.compile(r"(\d{4})-H([12])")),
     ("year", re.compile(r"(\d{4})()")),

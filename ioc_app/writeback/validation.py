@@ -25,7 +25,7 @@ from ioc_app.writeback.problems import Problem
 if TYPE_CHECKING:
     from ioc_app.writeback.forms import FormLayout
 
-__all__ = ["PARTS_TOLERANCE", "TOTAL", "check_values", "show", "unusual_values"]
+__all__ = ["check_values", "unusual_values"]
 
 Cell = tuple[str, str]
 TOTAL = "total"

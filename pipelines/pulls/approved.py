@@ -15,10 +15,18 @@ into report rows and ingests them as one batch that also moves the watermark.
 - A row the lake refuses (say a unit the lake's catalog does not know yet) is quarantined
   with its reason like a file row; the watermark still moves past it, so it comes back
   with the submission's next approved version.
+- Withdrawal: a submission unapproved after the watermark (minus OVERLAP) and not approved
+  again since loses every version of its figures in the lake (facts deleted, their rollup
+  partitions rebuilt, a `withdrawn` ingest_batch record, the watermark moved to the
+  unapproval), before the batch of new approvals; approved again, it comes back as a new
+  approval. The decision rests on the submission's state now, so re-reading an old
+  unapproval (overlap, crash, retry) never removes figures of an approved report.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+
+import logging
 
 import duckdb
 import pandas as pd
@@ -28,16 +36,20 @@ from sqlalchemy.orm import Session
 
 from ioc_app.config import Settings
 from ioc_app.errors import StoreError
-from ioc_app.opdb.models import Area, Submission, SubmissionValue, Unit
+from ioc_app.clock import now_ict
+from ioc_app.opdb.models import Area, Submission, SubmissionEvent, SubmissionValue, Unit
 from ioc_app.opdb.session import engine_for, parse_url, shown
-from pipelines import watermarks
-from pipelines.batch import BatchReport
+from pipelines import rollups, watermarks
+from pipelines.batch import Batch, BatchReport
 from pipelines.ingest import ingest_table
 from pipelines.pulls.common import lake
 from pipelines.reports import REQUIRED
 
+log = logging.getLogger("ioc.pipelines")
+
 OVERLAP = timedelta(minutes=5)
 DEFAULT_SOURCE = "writeback"
+WITHDRAWN = ["prefix", "suffix", "unapproved_at"]
 
 
 def source_name(settings: Settings) -> str:
@@ -69,10 +81,28 @@ def approved_rows(engine: Engine, since: datetime | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=REQUIRED)
 
 
-def _read(settings: Settings, since: datetime | None) -> pd.DataFrame:
+def withdrawn_submissions(engine: Engine, since: datetime) -> pd.DataFrame:
+    """Submissions unapproved after `since` and not approved now: the `prefix` ("<unit>/<period>/v") and
+    `suffix` ("/<opdb id>") of their figures' submission ids, and their latest unapproval time."""
+    statement = (
+        select(Unit.code, Submission.period_code, Submission.id, SubmissionEvent.at)
+        .join(Submission, Submission.id == SubmissionEvent.submission_id)
+        .join(Unit, Unit.id == Submission.unit_id)
+        .where(SubmissionEvent.action == "unapprove", SubmissionEvent.at > since, Submission.status != "approved")
+        .order_by(SubmissionEvent.at, SubmissionEvent.id)
+    )
+    with Session(engine) as session:
+        found = session.execute(statement).all()
+    latest = {(f"{unit}/{period}/v", f"/{submission}"): at for unit, period, submission, at in found}
+    return pd.DataFrame([(prefix, suffix, at) for (prefix, suffix), at in latest.items()], columns=WITHDRAWN)
+
+
+def _read(settings: Settings, since: datetime | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The withdrawn submissions (read first: an approval racing the pull is then read too), the approved rows."""
     engine = engine_for(settings.database_url)
     try:
-        return approved_rows(engine, since)
+        withdrawn = withdrawn_submissions(engine, since) if since is not None else pd.DataFrame(columns=WITHDRAWN)
+        return withdrawn, approved_rows(engine, since)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise StoreError(f"operational DB {shown(parse_url(settings.database_url))}: cannot read the approved "
@@ -81,14 +111,60 @@ def _read(settings: Settings, since: datetime | None) -> pd.DataFrame:
         engine.dispose()
 
 
+def withdraw(settings: Settings, source_name: str, withdrawn: pd.DataFrame, con: duckdb.DuckDBPyConnection,
+             dry_run: bool = False) -> int:
+    """Delete the lake figures of `withdrawn` submissions and rebuild their rollup partitions, as one
+    transaction that also records the batch and moves the watermark; returns the facts removed (0: nothing
+    written)."""
+    if not len(withdrawn):
+        return 0
+    con.register("withdrawn_frame", withdrawn)
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE withdrawn_facts AS "
+                    "SELECT DISTINCT f.submission_id, f.indicator_code, f.period "
+                    "FROM lake.main.fact_indicator_value f JOIN withdrawn_frame w "
+                    "ON starts_with(f.submission_id, w.prefix) AND ends_with(f.submission_id, w.suffix)")
+    finally:
+        con.unregister("withdrawn_frame")
+    removed = con.execute("SELECT count(*) FROM lake.main.fact_indicator_value "
+                          "WHERE submission_id IN (SELECT submission_id FROM withdrawn_facts)").fetchone()[0]
+    if not removed:
+        return 0
+    batch = Batch(con=con, settings=settings, kind="reports", path=None, source_name=source_name)
+    con.execute("BEGIN")
+    try:
+        con.execute("DELETE FROM lake.main.fact_indicator_value "
+                    "WHERE submission_id IN (SELECT submission_id FROM withdrawn_facts)")
+        con.execute("CREATE OR REPLACE TEMP TABLE withdrawn_periods AS "
+                    "SELECT DISTINCT indicator_code, period FROM withdrawn_facts")
+        rollups.indicators(con, "withdrawn_periods")
+        con.execute("INSERT INTO lake.main.ingest_batch VALUES (?, 'reports', ?, ?, ?, ?, ?, 0, 0, 'withdrawn', NULL)",
+                    [batch.batch_id, batch.source, f"opdb:{shown(parse_url(settings.database_url))}",
+                     batch.started_at, now_ict().replace(microsecond=0), removed])
+        watermarks.advance(con, {source_name: withdrawn["unapproved_at"].max()})
+        con.execute("ROLLBACK" if dry_run else "COMMIT")
+    except BaseException as exc:
+        con.execute("ROLLBACK")
+        if isinstance(exc, duckdb.Error):
+            detail = str(exc).strip().splitlines()[0]
+            raise StoreError(f"withdrawing unapproved figures: the lake refused it ({detail}); nothing was "
+                             "removed, run it again") from exc
+        raise
+    log.info("writeback %s: %d figures of %d unapproved submissions withdrawn%s", source_name, removed,
+             len(withdrawn), " (dry run, rolled back)" if dry_run else "")
+    return int(removed)
+
+
 def pull(settings: Settings, source_name: str, dry_run: bool = False,
          con: duckdb.DuckDBPyConnection | None = None) -> BatchReport:
-    """Ingest the figures approved since `source_name`'s watermark as one reports batch.
+    """Withdraw the figures of submissions unapproved since `source_name`'s watermark, then ingest the
+    figures approved since then as one reports batch.
 
     Raises StoreError (nothing stored, watermark unchanged) when the operational DB cannot be read."""
     with lake(settings, con) as lake_con:
         since = watermarks.read(lake_con, source_name)
-        table = _read(settings, since - OVERLAP if since else None)
+        withdrawn, table = _read(settings, since - OVERLAP if since else None)
+        withdraw(settings, source_name, withdrawn, lake_con, dry_run)
         mark = table["approved_at"].max() if len(table) else None
         table["approved_at"] = table["approved_at"].map(lambda moment: moment.isoformat(sep=" "))
         return ingest_table(settings, "reports", table, source_name, dry_run, lake_con,
