@@ -17,6 +17,7 @@ from ioc_app.web.i18n import number, percent, t, when
 from ioc_app.web.opdb import current_actor, opdb_engine
 from ioc_app.web.query_cache import QueryCache
 from ioc_app.writeback import compliance as service
+from layouts.desk import panel
 from layouts.exports import table_download
 from layouts.tables import table
 from layouts.tiles import tile
@@ -28,10 +29,6 @@ YEARS_SHOWN = 3
 
 
 def layout(lang: str) -> html.Div:
-    def panel(title: str | html.H2, *children) -> html.Section:
-        head = title if isinstance(title, html.H2) else html.H2(title, className="ioc-panel-title")
-        return html.Section([head, *children], className="ioc-panel")
-
     return html.Div([
         dcc.Download(id="cp-download"),
         html.H1(t("compliance", lang), className="ioc-page-title"),

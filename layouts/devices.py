@@ -19,8 +19,9 @@ from ioc_app.queries.scope import Scope
 from ioc_app.web.access import require_role
 from ioc_app.web.i18n import TEXTS, number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
+from layouts.desk import GRAPH_CONFIG, MAP_CONFIG, page_head, panel
 from layouts.exports import table_download
-from layouts.figures import (BLUE, GRID, ORANGE, TOPOJSON_URL, VERMILLION, base_layout, commune_outline, font_px,
+from layouts.figures import (BLUE, GRID, ORANGE, VERMILLION, base_layout, commune_outline, font_px,
                              geo_frame, series_layout)
 from layouts.tables import table
 from layouts.tiles import tile
@@ -29,8 +30,6 @@ ROLES = ("leader", "dept_head", "approver", "unit_admin", "admin")
 EVENT_ROWS = 200
 EXPORT_ROWS = 50_000
 EXPORTS = ("cameras", "events", "sensors")
-GRAPH_CONFIG = {"displaylogo": False, "topojsonURL": TOPOJSON_URL,
-                "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
 def _export_buttons(name: str, lang: str) -> html.Div:
@@ -41,10 +40,6 @@ def _export_buttons(name: str, lang: str) -> html.Div:
 
 
 def layout(lang: str) -> html.Div:
-    def panel(title, *children, extra: str = "") -> html.Section:
-        heading = html.H2(t(title, lang), className="ioc-panel-title") if isinstance(title, str) else title
-        return html.Section([heading, *children], className=f"ioc-panel {extra}".strip())
-
     def counted(title_key: str, count_id: str) -> html.Div:
         return html.Div([html.H2(t(title_key, lang), className="ioc-panel-title"),
                          html.Span(id=count_id, className="ioc-note")], className="ioc-panel-head")
@@ -53,17 +48,14 @@ def layout(lang: str) -> html.Div:
         dcc.Store(id="dv-camera"),
         dcc.Store(id="dv-viewport"),
         dcc.Download(id="dv-download"),
-        html.Div([
-            html.H1(t("devices", lang), className="ioc-page-title"),
-            html.Nav([html.Button(t("dv_all_cameras", lang), id="dv-crumb-all", className="ioc-crumb"),
-                      html.Span(id="dv-crumb-camera", className="ioc-crumb active")],
-                     className="ioc-crumbs", **{"aria-label": t("dv_breadcrumb", lang)}),
-        ], className="ioc-panel-head"),
+        page_head(t("devices", lang), t("dv_breadcrumb", lang), "dv-crumb-all", "dv-crumb-camera",
+                  t("dv_all_cameras", lang)),
         html.Section(id="dv-kpis", className="ioc-kpis dv-tiles"),
         html.Div([
-            panel("dv_map", dcc.Graph(id="dv-map", className="ioc-map", config={**GRAPH_CONFIG, "scrollZoom": False}),
+            panel(t("dv_map", lang), dcc.Graph(id="dv-map", className="ioc-map", config=MAP_CONFIG),
                   extra="ioc-panel-map"),
-            panel("dv_cameras", _export_buttons("cameras", lang), html.Div(id="dv-cameras", className="ioc-scroll")),
+            panel(t("dv_cameras", lang), _export_buttons("cameras", lang),
+                  html.Div(id="dv-cameras", className="ioc-scroll")),
         ], className="ioc-grid"),
         html.Div([
             panel(counted("dv_outage_list", "dv-outages-count"), html.Div(id="dv-outages", className="ioc-scroll")),
@@ -72,8 +64,9 @@ def layout(lang: str) -> html.Div:
         ], className="ioc-two"),
         html.Footer(id="dv-camera-footer", className="ioc-footer"),
         html.Div([
-            panel("dv_sensors", _export_buttons("sensors", lang), html.Div(id="dv-sensors", className="ioc-scroll")),
-            panel("dv_series", html.Div([
+            panel(t("dv_sensors", lang), _export_buttons("sensors", lang),
+                  html.Div(id="dv-sensors", className="ioc-scroll")),
+            panel(t("dv_series", lang), html.Div([
                 html.Label([t("dv_sensor", lang), dcc.Dropdown(id="dv-sensor", clearable=False, searchable=True,
                                                                className="ioc-select ioc-select-wide")],
                            className="ioc-grow"),

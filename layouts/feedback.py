@@ -22,8 +22,9 @@ from ioc_app.queries.scope import Scope
 from ioc_app.web.access import require_role
 from ioc_app.web.i18n import LOCALES, number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
+from layouts.desk import GRAPH_CONFIG, MAP_CONFIG, page_head, panel
 from layouts.exports import table_download
-from layouts.figures import (BLUE, GREEN, GRID, MUTED, ORANGE, PURPLE, TOPOJSON_URL, VERMILLION, font_px, map_figure,
+from layouts.figures import (BLUE, GREEN, GRID, MUTED, ORANGE, PURPLE, VERMILLION, font_px, map_figure,
                              series_layout)
 from layouts.figures import base_layout as _base_layout
 from layouts.tables import table
@@ -40,15 +41,9 @@ CATEGORY_COLOURS = (BLUE, ORANGE, GREEN, "#f0e442", "#0072b2", VERMILLION, PURPL
 # tile -> the list of tickets behind it
 TILES = {"received": "received", "open": "open", "overdue": "overdue", "on_time": "closed", "handling": "closed",
          "satisfaction": "rated"}
-GRAPH_CONFIG = {"displaylogo": False, "topojsonURL": TOPOJSON_URL,
-                "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
 def layout(lang: str) -> html.Div:
-    def panel(title_key: str, *children, extra: str = "") -> html.Section:
-        return html.Section([html.H2(t(title_key, lang), className="ioc-panel-title"), *children],
-                            className=f"ioc-panel {extra}".strip())
-
     def graph(graph_id: str, extra: str = "ioc-chart") -> dcc.Graph:
         return dcc.Graph(id=graph_id, className=extra, config=GRAPH_CONFIG)
 
@@ -57,12 +52,7 @@ def layout(lang: str) -> html.Div:
         dcc.Store(id="fb-list", data="received"),
         dcc.Store(id="fb-viewport"),
         dcc.Download(id="fb-download"),
-        html.Div([
-            html.H1(t("feedback", lang), className="ioc-page-title"),
-            html.Nav([html.Button(id="fb-crumb-province", className="ioc-crumb"),
-                      html.Span(id="fb-crumb-commune", className="ioc-crumb active")],
-                     className="ioc-crumbs", **{"aria-label": t("fb_breadcrumb", lang)}),
-        ], className="ioc-panel-head"),
+        page_head(t("feedback", lang), t("fb_breadcrumb", lang), "fb-crumb-province", "fb-crumb-commune"),
         html.Div([
             html.Label([t("fb_period", lang), dcc.Dropdown(
                 id="fb-days", clearable=False, searchable=False, value=PERIODS[0], className="ioc-select",
@@ -77,13 +67,13 @@ def layout(lang: str) -> html.Div:
         html.Section([html.Button(id=f"fb-tile-{key}", className="fb-tile", n_clicks=0) for key in TILES],
                      className="ioc-kpis fb-tiles"),
         html.Div([
-            panel("fb_map", dcc.Graph(id="fb-map", className="ioc-map", config={**GRAPH_CONFIG, "scrollZoom": False}),
+            panel(t("fb_map", lang), dcc.Graph(id="fb-map", className="ioc-map", config=MAP_CONFIG),
                   html.Div(t("fb_map_note", lang), className="ioc-note"), extra="ioc-panel-map"),
-            html.Div([panel("fb_volume", graph("fb-volume")), panel("fb_funnel", graph("fb-funnel"))],
+            html.Div([panel(t("fb_volume", lang), graph("fb-volume")), panel(t("fb_funnel", lang), graph("fb-funnel"))],
                      className="ioc-side"),
         ], className="ioc-grid"),
         html.Div([
-            panel("fb_agencies", graph("fb-agencies", "ioc-chart fb-agencies")),
+            panel(t("fb_agencies", lang), graph("fb-agencies", "ioc-chart fb-agencies")),
             html.Section([
                 html.Div([html.H2(id="fb-list-title", className="ioc-panel-title"),
                           html.Span(id="fb-list-count", className="ioc-note")], className="ioc-panel-head"),

@@ -18,33 +18,23 @@ from ioc_app.queries.scope import Scope
 from ioc_app.web.access import require_role
 from ioc_app.web.i18n import number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
+from layouts.desk import GRAPH_CONFIG, MAP_CONFIG, page_head, panel
 from layouts.exports import table_download
-from layouts.figures import (BLUE, GRID, MUTED, ORANGE, TOPOJSON_URL, commune_outline, font_px, geo_frame, map_figure,
+from layouts.figures import (BLUE, GRID, MUTED, ORANGE, commune_outline, font_px, geo_frame, map_figure,
                              series_layout)
 from layouts.figures import base_layout as _base_layout
 from layouts.tables import table
 from layouts.tiles import tile
 
 ROLES = ("leader", "dept_head", "approver", "unit_admin", "admin")
-GRAPH_CONFIG = {"displaylogo": False, "topojsonURL": TOPOJSON_URL,
-                "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
 def layout(lang: str) -> html.Div:
-    def panel(title_key: str, *children, extra: str = "") -> html.Section:
-        return html.Section([html.H2(t(title_key, lang), className="ioc-panel-title"), *children],
-                            className=f"ioc-panel {extra}".strip())
-
     return html.Div([
         dcc.Store(id="ind-area"),
         dcc.Store(id="ind-viewport"),
         dcc.Download(id="ind-download"),
-        html.Div([
-            html.H1(t("indicators", lang), className="ioc-page-title"),
-            html.Nav([html.Button(id="ind-crumb-province", className="ioc-crumb"),
-                      html.Span(id="ind-crumb-commune", className="ioc-crumb active")],
-                     className="ioc-crumbs", **{"aria-label": t("ind_breadcrumb", lang)}),
-        ], className="ioc-panel-head"),
+        page_head(t("indicators", lang), t("ind_breadcrumb", lang), "ind-crumb-province", "ind-crumb-commune"),
         html.Div([
             html.Label([t("ind_sector", lang), dcc.Dropdown(id="ind-sector", className="ioc-select",
                                                             placeholder=t("ind_all_sectors", lang))]),
@@ -57,16 +47,17 @@ def layout(lang: str) -> html.Div:
         ], className="ioc-filters"),
         html.Section(id="ind-kpis", className="ioc-kpis"),
         html.Div([
-            panel("ind_map", dcc.Graph(id="ind-map", className="ioc-map", config={**GRAPH_CONFIG, "scrollZoom": False}),
+            panel(t("ind_map", lang), dcc.Graph(id="ind-map", className="ioc-map", config=MAP_CONFIG),
                   html.Div(id="ind-map-note", className="ioc-note"), extra="ioc-panel-map"),
             html.Div([
-                panel("ind_series", dcc.Graph(id="ind-series", className="ioc-chart", config=GRAPH_CONFIG)),
-                panel("ind_breakdown", dcc.Graph(id="ind-breakdown", className="ioc-chart", config=GRAPH_CONFIG)),
+                panel(t("ind_series", lang), dcc.Graph(id="ind-series", className="ioc-chart", config=GRAPH_CONFIG)),
+                panel(t("ind_breakdown", lang),
+                      dcc.Graph(id="ind-breakdown", className="ioc-chart", config=GRAPH_CONFIG)),
             ], className="ioc-side"),
         ], className="ioc-grid"),
         html.Div([
-            panel("ind_sources", html.Div(id="ind-sources")),
-            panel("ind_communes", html.Div([
+            panel(t("ind_sources", lang), html.Div(id="ind-sources")),
+            panel(t("ind_communes", lang), html.Div([
                 html.Button(t("export_csv", lang), id="ind-export-csv", className="btn btn-sm btn-outline-light"),
                 html.Button(t("export_xlsx", lang), id="ind-export-xlsx", className="btn btn-sm btn-outline-light"),
             ], className="ioc-actions"), html.Div(id="ind-communes", className="ioc-scroll")),
