@@ -197,8 +197,10 @@ def check(settings: Settings) -> list[str]:
 
     from ioc_app.lake import connect
     from ioc_app.opdb.session import check_database
+    from ioc_app.web.secret import shared_secret_problems
 
     problems = [f"operational DB: {p}" for p in check_database(settings.database_url)]
+    problems += shared_secret_problems(settings)
     try:
         with connect(settings, read_only=True) as con:
             con.execute("SELECT count(*) FROM dim_area").fetchone()

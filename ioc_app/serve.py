@@ -5,6 +5,8 @@ import os
 import sys
 
 from ioc_app.config import Settings
+from ioc_app.errors import ConfigError
+from ioc_app.web.secret import shared_secret_problems
 
 
 def gunicorn_argv(settings: Settings, port: int | None = None) -> list[str]:
@@ -26,6 +28,9 @@ def gunicorn_argv(settings: Settings, port: int | None = None) -> list[str]:
 
 def serve(settings: Settings, port: int | None = None) -> None:
     """Replace this process with gunicorn; workers read the same config through IOC_CONFIG."""
+    problems = shared_secret_problems(settings)
+    if problems:
+        raise ConfigError(problems[0])
     os.environ.setdefault("IOC_CONFIG", str(settings.base_dir / "config.yaml"))
     print(f"serving on http://{settings.server.host}:{port or settings.server.port}", flush=True)
     argv = gunicorn_argv(settings, port)

@@ -9,15 +9,14 @@
   the batches it loaded are in `ingest_batch` under the source's name.
 - SIGTERM / SIGINT stop it between two batches (a batch is one transaction, so even a
   harder stop loses nothing); a second signal acts as usual.
-- One scheduler per data folder: a second one refuses to start (two would ingest the same
-  inbox file at once).
+- One scheduler per installation: a second one refuses to start (two would ingest the same
+  inbox file at once). The lock is per data folder, and cluster-wide when the operational DB
+  is PostgreSQL (pipelines/scheduler_lock.py); a scheduler that loses that lock stops.
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
-import os
 import signal
 import threading
 import time
@@ -25,7 +24,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import IO
 
 import duckdb
 
@@ -36,6 +34,7 @@ from ioc_app.lake import connect, ensure_schema
 from pipelines.batch import BatchReport
 from pipelines.inbox import REJECTED, process_inbox
 from pipelines.maintenance import MaintenanceSchedule
+from pipelines.scheduler_lock import only_scheduler
 
 log = logging.getLogger("ioc.scheduler")
 
@@ -243,45 +242,31 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
         restore()
 
 
-@contextmanager
-def _only_scheduler(settings: Settings) -> Iterator[None]:
-    """An exclusive lock on <data_dir>/scheduler.lock for as long as the scheduler runs."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.data_dir / "scheduler.lock"
-    handle: IO[str] = path.open("a+", encoding="utf-8")
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "?"
-            raise IocError(f"another scheduler is running on {settings.data_dir} (pid {holder}); "
-                           "stop it first") from None
-        handle.truncate(0)
-        handle.write(str(os.getpid()))
-        handle.flush()
-        yield
-    finally:
-        handle.close()
-
-
 def run_scheduler(settings: Settings, once: bool = False, stop: threading.Event | None = None) -> Summary:
     """Run the configured sources until `stop` is set or a signal arrives; with `once`, each source once.
 
     Returns the last run of every source that ran."""
     stop = stop if stop is not None else threading.Event()
-    with _only_scheduler(settings), _stop_on_signals(stop):
+    with only_scheduler(settings) as held, _stop_on_signals(stop):
         scheduler = Scheduler(settings, stop)
         log.info("scheduler started: %s", ", ".join(
             f"{s.name} every {s.interval_minutes:g} min" for s in settings.sources) or "no sources configured")
+
+        def still_locked() -> None:
+            if not held():
+                raise IocError("lost the scheduler lock (the connection to the operational DB was cut): "
+                               "stopping, so that no other scheduler runs beside this one")
+
         try:
             if once:
                 for source in settings.sources:
                     if stop.is_set():
                         break
+                    still_locked()
                     scheduler.run_source(source)
             else:
                 while not stop.is_set():
+                    still_locked()
                     scheduler.run_due()
                     stop.wait(scheduler.seconds_to_next())
         finally:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -61,13 +62,14 @@ def free_port() -> int:
 class Server:
     """`ioc serve` (gunicorn) in a child process."""
 
-    def __init__(self, instance: Instance, port: int | None = None) -> None:
+    def __init__(self, instance: Instance, port: int | None = None, env: dict[str, str] | None = None) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = instance.root / f"serve-{self.port}.log"
         self._handle = self.log.open("w")
         self.process = subprocess.Popen([*IOC, "--config", str(instance.config), "serve", "--port", str(self.port)],
-                                        cwd=REPO, env=clean_env(), stdout=self._handle, stderr=subprocess.STDOUT)
+                                        cwd=REPO, env=clean_env() | (env or {}), stdout=self._handle,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 60) -> None:
@@ -83,10 +85,16 @@ class Server:
                 time.sleep(0.3)
         raise AssertionError(f"server not ready after {timeout} s:\n{self.log.read_text()}")
 
+    def kill(self) -> None:
+        """SIGKILL to gunicorn and its workers at once, as when the machine dies."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=15)
+
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
         self._handle.close()

@@ -109,7 +109,8 @@ class Signer:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> Signer:
-        pem = os.environ.get(KEY_ENV, "").strip()
+        # One-line form for environment files: the PEM's line breaks written as \n.
+        pem = os.environ.get(KEY_ENV, "").strip().replace("\\n", "\n")
         if pem:
             return cls(_load(pem.encode("utf-8"), KEY_ENV))
         return cls(_key_file(Path(settings.data_dir) / KEY_FILE))
