@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from shapely.geometry import shape
 
 from ioc_app import geo
+from ioc_app.bootstrap import create_account, init_stores
+from ioc_app.config import load_settings
 from tests import pg
 from tests.conftest import ISSUED_PASSWORD, finish_first_login
 from tests.demo_instance import IOC, REPO, Instance, Server, clean_env
@@ -124,9 +126,9 @@ def cluster(tmp_path_factory):
     servers: list[Server] = []
     scheduler = None
     try:
-        machines["pipelines"].ioc("init")
-        machines["pipelines"].ioc("user", "create", ACCOUNT[0], "--role", "leader", "--password-stdin",
-                                  stdin=ISSUED_PASSWORD + "\n")
+        settings = load_settings(machines["pipelines"].config)
+        init_stores(settings)
+        create_account(settings, ACCOUNT[0], "leader", ISSUED_PASSWORD, None, "Lãnh đạo")
         finish_first_login(pg.sqlalchemy_url(opdb), ACCOUNT[0], ISSUED_PASSWORD, ACCOUNT[1])
         with ThreadPoolExecutor(2) as pool:  # both web machines (re)start at the same time
             servers = list(pool.map(lambda name: Server(machines[name], env=env), ("web-a", "web-b")))
@@ -187,6 +189,22 @@ def test_a_session_opened_on_one_machine_works_on_the_other(cluster):
     page = on_b.get(b.url + "/", timeout=10, allow_redirects=False)
     assert page.status_code == 200, page.headers.get("Location")
     assert open_tickets(on_b, b.url) == "0"
+
+
+def test_a_web_machine_without_the_shared_secrets_refuses_to_start(cluster):
+    machine = cluster["machines"]["web-a"]
+    env = clean_env() | {"IOC_SIGNING_KEY": cluster["env"]["IOC_SIGNING_KEY"]}
+    refused = subprocess.run([*IOC, "--config", str(machine.config), "serve"], capture_output=True, text=True,
+                             cwd=REPO, env=env, timeout=120)
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines()[-1].startswith(
+        "error: IOC_SECRET_KEY is not set: with the operational DB on PostgreSQL it must be set, the same on every "
+        "machine"), refused.stderr
+    assert not (machine.root / "data" / "secret_key").exists()  # no key of its own made instead
+    check = subprocess.run([*IOC, "--config", str(machine.config), "check"], capture_output=True, text=True,
+                           cwd=REPO, env=clean_env(), timeout=120)
+    assert check.returncode == 1
+    assert [line.split(" ", 1)[0] for line in check.stdout.splitlines()] == ["IOC_SECRET_KEY", "IOC_SIGNING_KEY"]
 
 
 def test_both_machines_append_to_one_intact_audit_chain(cluster):
