@@ -29,17 +29,11 @@ from ioc_app.bootstrap import create_account, init_stores
 from ioc_app.config import load_settings
 from tests import pg
 from tests.conftest import ISSUED_PASSWORD, finish_first_login
+from tests.test_crash_and_readers import KPI_CALLBACK
 from tests.demo_instance import IOC, REPO, Instance, Server, clean_env
 
 PROVINCE = "86"
 ACCOUNT = ("cluster_leader", "Nhieu-may-2026!")
-KPI_CALLBACK = {
-    "output": "..ov-kpis.children...ov-footer.children..",
-    "outputs": [{"id": "ov-kpis", "property": "children"}, {"id": "ov-footer", "property": "children"}],
-    "inputs": [{"id": "ov-refresh", "property": "n_intervals", "value": 1}],
-    "changedPropIds": ["ov-refresh.n_intervals"],
-    "state": [],
-}
 TICKET = {"status": "open", "service_code": "road", "service_name": "Đường", "description": "ổ gà",
           "requested_datetime": "2025-08-01 08:00", "updated_datetime": "2025-08-01 08:00",
           "expected_datetime": "", "address": "", "agency_responsible": "Sở GTVT"}
