@@ -234,9 +234,11 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _setup_logging(command: str) -> None:
-    """Timestamped lines on stderr: the pipelines' INFO progress for ingest and scheduler, warnings otherwise."""
-    level = logging.INFO if command in ("ingest", "scheduler") else logging.WARNING
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """JSON lines on stderr (ioc_app/logging_setup.py): INFO progress for ingest, scheduler and backups,
+    warnings otherwise."""
+    from ioc_app.logging_setup import configure
+
+    configure(logging.INFO if command in ("ingest", "scheduler", "backup", "restore") else logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
