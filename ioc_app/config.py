@@ -144,8 +144,8 @@ class BackupSettings(_Strict):
     @field_validator("at", mode="before")
     @classmethod
     def _quoted_time(cls, value: object) -> object:
-        if isinstance(value, int):  # YAML reads an unquoted 02:00 as a number of minutes
-            raise ValueError("write the time in quotes, e.g. at: '02:00'")
+        if isinstance(value, int):  # YAML 1.1 reads an unquoted 2:00 as 120 (base 60)
+            raise ValueError("write the time as HH:MM in quotes, e.g. at: '02:00'")
         return value
 
     @field_validator("days")
