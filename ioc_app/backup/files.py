@@ -5,6 +5,7 @@ import hashlib
 import os
 import shutil
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from ioc_app.errors import IocError
@@ -74,3 +75,17 @@ def sqlite_copy(source: Path, target: Path) -> None:
         src.close()
     protect(partial)
     partial.replace(target)
+
+
+def sqlite_replace(staged: Path, target: Path, origin: Path) -> None:
+    """Replace the SQLite database `target` (created when missing) by `staged`, after an integrity
+    check: the backup API writes it in one transaction, so readers see the old or the new, WAL or not."""
+    with closing(sqlite3.connect(staged)) as copy:
+        if copy.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            raise BackupError(f"{origin}: SQLite integrity check failed")
+        with closing(sqlite3.connect(target, timeout=SQLITE_TIMEOUT_S)) as live:
+            try:
+                copy.backup(live)
+            except sqlite3.Error as exc:
+                raise BackupError(f"{target}: cannot replace ({exc})") from None
+    protect(target)

@@ -20,7 +20,8 @@ from pathlib import Path
 import psycopg
 
 from ioc_app.backup import pgtools
-from ioc_app.backup.files import SQLITE_TIMEOUT_S, BackupError, copy_private, private_dir, sha256_file, sqlite_copy
+from ioc_app.backup.files import (SQLITE_TIMEOUT_S, BackupError, copy_private, private_dir, sha256_file, sqlite_copy,
+                                  sqlite_replace)
 from ioc_app.config import Settings
 from ioc_app.lake import connect
 
@@ -184,15 +185,9 @@ def restore(settings: Settings, backup_folder: Path, manifest: dict, scratch: Pa
         return
     staged = scratch / "catalog.sqlite"
     sqlite_copy(source, staged)
-    target = _catalog_sqlite(settings)
-    private_dir(target.parent)
     with closing(sqlite3.connect(staged)) as copy:
         copy.execute("UPDATE ducklake_metadata SET value = ? WHERE key = 'data_path'", [data_path])
         copy.commit()
-        if copy.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            raise BackupError(f"{source}: SQLite integrity check failed")
-        with closing(sqlite3.connect(target, timeout=SQLITE_TIMEOUT_S)) as live:
-            try:
-                copy.backup(live)
-            except sqlite3.Error as exc:
-                raise BackupError(f"{target}: cannot replace ({exc})") from None
+    target = _catalog_sqlite(settings)
+    private_dir(target.parent)
+    sqlite_replace(staged, target, source)

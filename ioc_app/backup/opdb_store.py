@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +14,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from ioc_app.backup import pgtools
-from ioc_app.backup.files import SQLITE_TIMEOUT_S, BackupError, private_dir, protect, sqlite_copy
+from ioc_app.backup.files import BackupError, private_dir, sqlite_copy, sqlite_replace
 from ioc_app.opdb.models import AuditEntry
 from ioc_app.opdb.session import parse_url, shown, sqlite_path
 
@@ -122,18 +121,4 @@ def restore(url: str, folder: Path, part: dict, scratch: Path) -> None:
     private_dir(target.parent)
     staged = scratch / "opdb.sqlite"
     sqlite_copy(source, staged)
-    check = sqlite3.connect(staged)
-    try:
-        if check.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            raise BackupError(f"{source}: SQLite integrity check failed")
-        live = sqlite3.connect(target, timeout=SQLITE_TIMEOUT_S)
-        try:
-            # The backup API writes the whole database in one transaction: readers see the old or the new.
-            check.backup(live)
-        except sqlite3.Error as exc:
-            raise BackupError(f"{target}: cannot replace ({exc})") from None
-        finally:
-            live.close()
-    finally:
-        check.close()
-    protect(target)
+    sqlite_replace(staged, target, source)
