@@ -138,7 +138,7 @@ class BackupSettings(_Strict):
     days: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = ("mon", "thu")
     at: str = Field("02:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     out_dir: Path = Path("data/backups")
-    # Scheduled backups kept in out_dir; older ones are deleted after a new one succeeds.
+    # Backups kept in out_dir (ioc-backup-* folders); older ones go after a scheduled backup succeeds.
     keep: int = Field(8, ge=1)
 
     @field_validator("at", mode="before")

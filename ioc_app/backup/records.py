@@ -67,7 +67,7 @@ def run_backup(settings: Settings, out: Path, trigger: str) -> BackupResult:
 
 
 def prune(settings: Settings) -> list[Path]:
-    """Delete the scheduled backups in out_dir beyond the newest `keep` complete ones; the deleted folders."""
+    """Delete the complete `ioc-backup-*` folders of out_dir beyond the newest `keep`; the deleted folders."""
     folder = settings.backup.out_dir
     if not folder.is_dir():
         return []
