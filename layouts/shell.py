@@ -65,6 +65,14 @@ def _lang() -> str:
     return session.get("lang", "vi")
 
 
+def _asked_lang(search: str | None) -> str:
+    """The language the URL asks for (`?lang=en`), else the session's: callbacks that run beside
+    `route` cannot count on the session it is updating."""
+    if search and "lang=" in search:
+        return "en" if "lang=en" in search else "vi"
+    return _lang()
+
+
 def _allowed(page: Page) -> bool:
     return page.roles is None or has_role(*page.roles)
 
@@ -104,7 +112,7 @@ def register(app: Dash, settings: Settings, reader: LakeReader, province) -> Non
                   Input("url", "search"))
     def route(pathname: str | None, search: str | None):
         if search and "lang=" in search:
-            session["lang"] = "en" if "lang=en" in search else "vi"
+            session["lang"] = _asked_lang(search)
         lang, pathname = _lang(), pathname or "/"
         page = by_path.get(pathname)
         if page is None:
@@ -118,11 +126,11 @@ def register(app: Dash, settings: Settings, reader: LakeReader, province) -> Non
         return _header(province.name, lang, pathname), body
 
     @app.callback(Output("ioc-announcement", "children"), Output("ioc-announcement", "className"),
-                  Input("url", "pathname"), Input("announcement-tick", "n_intervals"))
-    def announcement(pathname: str | None, _):
+                  Input("url", "pathname"), Input("url", "search"), Input("announcement-tick", "n_intervals"))
+    def announcement(pathname: str | None, search: str | None, _):
         page = by_path.get(pathname or "/")
         wall_screen = page is not None and page.kiosk
-        items = banners(opdb_engine(settings.database_url), _lang())
+        items = banners(opdb_engine(settings.database_url), _asked_lang(search))
         return banner_children(items), "ioc-announcement" + (" ioc-announcement-wall" if wall_screen else "")
 
     app.clientside_callback(

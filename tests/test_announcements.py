@@ -90,9 +90,7 @@ def test_an_admin_sets_one_and_every_page_shows_it(server, demo):
         with chromium() as browser:
             page = browser.new_page(viewport={"width": 1440, "height": 900})
             log_in(page, server.url, *ADMIN)
-            page.goto(server.url + "/?lang=en")  # the language is kept in the session
-            page.wait_for_selector("#ioc-header .ioc-nav", timeout=30_000)
-            page.goto(server.url + "/announcements")
+            page.goto(server.url + "/announcements?lang=en")
             page.wait_for_selector("#ann-start", timeout=30_000)
             page.fill("#ann-text-vi", TEXT_VI)
             page.fill("#ann-text-en", TEXT_EN)
@@ -116,7 +114,8 @@ def test_an_admin_sets_one_and_every_page_shows_it(server, demo):
                 label = "Planned maintenance" if lang == "en" else "Bảo trì hệ thống theo kế hoạch"
                 assert label.upper() in banner.inner_text().upper()
                 assert start.strftime("%H:%M") in banner.inner_text()
-                page.wait_for_timeout(1500)
+                page.wait_for_selector("#ov-kpis > *", timeout=60_000)
+                page.wait_for_load_state("networkidle")
                 page.screenshot(path=str(SHOTS / f"desk-overview-{lang}-1440x900.png"))
 
             for size in ((1920, 1080), (3840, 2160)):
@@ -130,7 +129,8 @@ def test_an_admin_sets_one_and_every_page_shows_it(server, demo):
                     assert font >= 28 * size[1] / 1080, font  # legible from 5 m
                     box = banner.bounding_box()
                     assert box["y"] + box["height"] <= size[1] + 1 and box["width"] >= size[0] - 1
-                    wall.wait_for_timeout(2500)
+                    wall.wait_for_selector("#wall-stage .main-svg:visible", timeout=60_000)
+                    wall.wait_for_load_state("networkidle")
                     wall.screenshot(path=str(SHOTS / f"wall-{lang}-{size[0]}x{size[1]}.png"))
                 wall.close()
 
