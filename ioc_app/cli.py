@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ioc_app import cli_backup
 from ioc_app.errors import IocError
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     audit_sub.add_parser("verify", help="verify the audit log's hash chain and every report's signature")
     _report_parser(sub)
+    cli_backup.add_parsers(sub)
     return parser
 
 
@@ -162,6 +164,8 @@ def _run(args: argparse.Namespace) -> int:
         return 1 if problems else 0
     elif args.command == "report":
         return _report(args, settings)
+    elif args.command in cli_backup.COMMANDS:
+        return cli_backup.run(args, settings)
     elif args.command == "audit":
         from ioc_app.writeback.integrity import verify_installation
 
@@ -230,9 +234,11 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _setup_logging(command: str) -> None:
-    """Timestamped lines on stderr: the pipelines' INFO progress for ingest and scheduler, warnings otherwise."""
-    level = logging.INFO if command in ("ingest", "scheduler") else logging.WARNING
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """JSON lines on stderr (ioc_app/logging_setup.py): INFO progress for ingest, scheduler and backups,
+    warnings otherwise."""
+    from ioc_app.logging_setup import configure
+
+    configure(logging.INFO if command in ("ingest", "scheduler", "backup", "restore") else logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,6 +24,7 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "IOC_GEO_BOUNDARIES": ("geo", "boundaries"),
     "IOC_DEMO_END_DATE": ("demo", "end_date"),
     "IOC_PORT": ("server", "port"),
+    "IOC_BACKUP_DIR": ("backup", "out_dir"),
 }
 
 
@@ -126,6 +127,35 @@ class UiSettings(_Strict):
     trend_indicators: tuple[str, ...] = ()
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class BackupSettings(_Strict):
+    """Backups the scheduler makes (R-35: twice per working week), where they go, how many are kept."""
+
+    enabled: bool = True
+    # Weekdays and time of day (ICT) of the scheduled backups.
+    days: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = ("mon", "thu")
+    at: str = Field("02:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    out_dir: Path = Path("data/backups")
+    # Backups kept in out_dir (ioc-backup-* folders); older ones go after a scheduled backup succeeds.
+    keep: int = Field(8, ge=1)
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _quoted_time(cls, value: object) -> object:
+        if isinstance(value, int):  # YAML 1.1 reads an unquoted 2:00 as 120 (base 60)
+            raise ValueError("write the time as HH:MM in quotes, e.g. at: '02:00'")
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _some_days(cls, days: tuple[str, ...]) -> tuple[str, ...]:
+        if not days:
+            raise ValueError("needs at least one day (or enabled: false)")
+        return tuple(sorted(set(days), key=WEEKDAYS.index))
+
+
 WALL_VIEWS = ("overview", "tickets", "sensors", "cameras")
 
 
@@ -185,6 +215,7 @@ class Settings(_Strict):
     security: SecuritySettings = SecuritySettings()
     ui: UiSettings = UiSettings()
     wall: WallSettings = WallSettings()
+    backup: BackupSettings = BackupSettings()
     sources: tuple[SourceSettings, ...] = Field(default_factory=_default_sources)
     base_dir: Path = REPO_ROOT
 
@@ -247,6 +278,7 @@ def _resolve_paths(settings: Settings) -> Settings:
                                                      "data_path": _absolute(base, settings.lake.data_path)}),
             "geo": GeoSettings(boundaries=boundaries),
             "sources": sources,
+            "backup": settings.backup.model_copy(update={"out_dir": _absolute(base, settings.backup.out_dir)}),
         }
     )
 

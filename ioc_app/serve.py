@@ -20,8 +20,8 @@ def gunicorn_argv(settings: Settings, port: int | None = None) -> list[str]:
         "--timeout", "120",
         "--graceful-timeout", "10",
         "--no-control-socket",
-        "--access-logfile", "-",
-        "--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+        # gunicorn's messages as JSON lines; requests are logged by the app (ioc_app/web/request_log.py).
+        "--logger-class", "ioc_app.logging_setup.GunicornLogger",
         "ioc_app.web.wsgi:app",
     ]
 

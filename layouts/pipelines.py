@@ -13,6 +13,7 @@ from ioc_app.queries import pipeline_status as q
 from ioc_app.web.access import require_role
 from ioc_app.web.i18n import number, t, when
 from ioc_app.web.query_cache import QueryCache
+from layouts import backups_panel
 from layouts.tables import table
 
 ROLES = ("admin",)
@@ -35,6 +36,7 @@ def layout(lang: str) -> html.Div:
         ], className="ioc-two"),
         html.Section([html.H2(t("batches_title", lang), className="ioc-panel-title"), html.Div(id="pl-batches")],
                      className="ioc-panel"),
+        backups_panel.panel(lang),
     ], className="ioc-stack")
 
 
@@ -78,6 +80,8 @@ def source_rows(sources: tuple[SourceSettings, ...], activity: pd.DataFrame, now
 
 
 def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable[[], str]) -> None:
+    backups_panel.register(app, settings, ROLES, lang_of)
+
     @app.callback(Output("pl-sources", "children"), Output("pl-freshness", "children"),
                   Output("pl-quarantine", "children"), Output("pl-batches", "children"),
                   Input("pl-refresh", "n_intervals"))

@@ -13,8 +13,10 @@ from ioc_app.web.access import has_role
 from ioc_app.web.i18n import t
 from ioc_app.web.lake_reader import LakeReader
 from ioc_app.web.query_cache import QueryCache
-from layouts import (approvals, audit, catalogs, compliance, devices, entry, feedback, indicators, overview, pipelines,
-                     wall)
+from ioc_app.web.announcements import banner_children, banners
+from ioc_app.web.opdb import opdb_engine
+from layouts import (announcements, approvals, audit, catalogs, compliance, devices, entry, feedback, indicators,
+                     overview, pipelines, wall)
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class Page:
     roles: tuple[str, ...] | None = None  # None: every signed-in role
     kiosk: bool = False  # no header: the page is the whole screen (the control-room wall)
 
+
+ANNOUNCEMENT_POLL_MS = 60_000
 
 PAGES = (
     Page("/", "overview", overview),
@@ -37,6 +41,7 @@ PAGES = (
     Page("/catalogs", "catalogs", catalogs, catalogs.ROLES),
     Page("/audit", "audit", audit, audit.ROLES),
     Page("/pipelines", "pipelines", pipelines, pipelines.ROLES),
+    Page("/announcements", "announcements", announcements, announcements.ROLES),
     Page("/wall", "wall", wall, kiosk=True),
 )
 
@@ -46,6 +51,9 @@ def layout() -> html.Div:
         [
             dcc.Location(id="url"),
             dcc.Interval(id="clock-tick", interval=15_000),
+            dcc.Interval(id="announcement-tick", interval=ANNOUNCEMENT_POLL_MS),
+            # Maintenance announcements (R-15) on every page, the wall included (shown larger there).
+            html.Div(id="ioc-announcement", className="ioc-announcement", role="status"),
             html.Header(id="ioc-header", className="ioc-header"),
             html.Main(id="page", className="ioc-page"),
         ],
@@ -55,6 +63,14 @@ def layout() -> html.Div:
 
 def _lang() -> str:
     return session.get("lang", "vi")
+
+
+def _asked_lang(search: str | None) -> str:
+    """The language the URL asks for (`?lang=en`), else the session's: callbacks that run beside
+    `route` cannot count on the session it is updating."""
+    if search and "lang=" in search:
+        return "en" if "lang=en" in search else "vi"
+    return _lang()
 
 
 def _allowed(page: Page) -> bool:
@@ -96,7 +112,7 @@ def register(app: Dash, settings: Settings, reader: LakeReader, province) -> Non
                   Input("url", "search"))
     def route(pathname: str | None, search: str | None):
         if search and "lang=" in search:
-            session["lang"] = "en" if "lang=en" in search else "vi"
+            session["lang"] = _asked_lang(search)
         lang, pathname = _lang(), pathname or "/"
         page = by_path.get(pathname)
         if page is None:
@@ -108,6 +124,14 @@ def register(app: Dash, settings: Settings, reader: LakeReader, province) -> Non
             if page.kiosk:
                 return None, body
         return _header(province.name, lang, pathname), body
+
+    @app.callback(Output("ioc-announcement", "children"), Output("ioc-announcement", "className"),
+                  Input("url", "pathname"), Input("url", "search"), Input("announcement-tick", "n_intervals"))
+    def announcement(pathname: str | None, search: str | None, _):
+        page = by_path.get(pathname or "/")
+        wall_screen = page is not None and page.kiosk
+        items = banners(opdb_engine(settings.database_url), _asked_lang(search))
+        return banner_children(items), "ioc-announcement" + (" ioc-announcement-wall" if wall_screen else "")
 
     app.clientside_callback(
         """function(n) {

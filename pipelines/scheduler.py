@@ -9,6 +9,7 @@
   the batches it loaded are in `ingest_batch` under the source's name.
 - SIGTERM / SIGINT stop it between two batches (a batch is one transaction, so even a
   harder stop loses nothing); a second signal acts as usual.
+- Backups (ioc_app/backup/job.py) run between two batches at the slots of `backup:` in config.yaml.
 - One scheduler per installation: a second one refuses to start (two would ingest the same
   inbox file at once). The lock is per data folder, and cluster-wide when the operational DB
   is PostgreSQL (pipelines/scheduler_lock.py); a scheduler that loses that lock stops.
@@ -27,6 +28,7 @@ from datetime import datetime
 
 import duckdb
 
+from ioc_app.backup.job import BackupJob
 from ioc_app.clock import now_ict
 from ioc_app.config import Settings, SourceSettings
 from ioc_app.errors import IocError, StoreError
@@ -107,6 +109,7 @@ class Scheduler:
         self.failures = {source.name: 0 for source in settings.sources}
         self.last: dict[str, SourceRun] = {}
         self.maintenance = MaintenanceSchedule(settings, clock)
+        self.backups = BackupJob(settings)
         self._con: duckdb.DuckDBPyConnection | None = None
 
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -204,6 +207,8 @@ class Scheduler:
             runs.append(self.run_source(source))
         if not self.stop.is_set():
             self.run_maintenance_if_due()
+        if not self.stop.is_set():
+            self.backups.run_if_due()
         return runs
 
     def run_maintenance_if_due(self) -> None:
@@ -214,7 +219,8 @@ class Scheduler:
             self._drop_connection()
 
     def seconds_to_next(self) -> float:
-        return min(max(0.0, min(self.due.values(), default=60.0) - self.clock()), self.maintenance.seconds_to_due())
+        return min(max(0.0, min(self.due.values(), default=60.0) - self.clock()), self.maintenance.seconds_to_due(),
+                   self.backups.seconds_to_due())
 
 
 @contextmanager

@@ -402,11 +402,13 @@ def test_cli_once_prints_a_summary_and_fails_when_a_source_fails(settings, tmp_p
     assert "status=ok files=1 read=1 loaded=1 quarantined=0" in summary[1]
     assert summary[-1].startswith("source=broken-in kind=tickets status=error files=0")
     assert 'error="inbox ' in summary[-1]
-    logged = [line for line in result.stderr.splitlines() if " ioc.scheduler: source=" in line]
+    lines = [json.loads(line) for line in result.stderr.splitlines()]  # structured logs: one JSON object a line
+    logged = [line for line in lines if line["logger"] == "ioc.scheduler" and line["message"].startswith("source=")]
     assert len(logged) == 5
-    assert all(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (INFO|WARNING) ", line) for line in logged)
-    assert logged[-1].split()[2:5] == ["WARNING", "ioc.scheduler:", "source=broken-in"]
-    assert " INFO ioc.inbox: tickets-in: t.csv read 1 loaded 1 quarantined 0" in result.stderr
+    assert all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+07:00$", line["time"]) for line in logged)
+    assert (logged[-1]["level"], logged[-1]["source_run"]["source"]) == ("WARNING", "broken-in")
+    assert any(line["level"] == "INFO" and line["logger"] == "ioc.inbox"
+               and line["message"].startswith("tickets-in: t.csv read 1 loaded 1 quarantined 0") for line in lines)
 
 
 def test_sigterm_stops_the_scheduler_cleanly(settings):
@@ -425,6 +427,6 @@ def test_sigterm_stops_the_scheduler_cleanly(settings):
             process.kill()
     assert process.returncode == 0, "".join(lines) + rest
     assert "SIGTERM received: stopping after the current batch" in rest
-    assert rest.rstrip().endswith("scheduler stopped")
+    assert json.loads(rest.splitlines()[-1])["message"] == "scheduler stopped"
     assert sum("source=" in line for line in lines) >= len(SOURCES)
     assert one(settings, "SELECT count(*) FROM source_run") == len(SOURCES)  # the first run of each source

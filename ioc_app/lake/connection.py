@@ -73,8 +73,10 @@ def _prepare_paths(settings: Settings, read_only: bool) -> None:
                              "or the folder's permissions)") from None
 
 
-def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """In-memory DuckDB with DuckLake attached as `lake` and in use."""
+def connect(settings: Settings, read_only: bool = False, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
+    """In-memory DuckDB with DuckLake attached as `lake` and in use; with `snapshot`, read-only
+    and pinned to that snapshot (what the lake held then, e.g. when a backup was made)."""
+    read_only = read_only or snapshot is not None
     catalog = settings.lake.catalog
     extension = _catalog_extension(catalog)
     _prepare_paths(settings, read_only)
@@ -86,6 +88,8 @@ def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConne
         options = f"DATA_PATH '{_quote(str(settings.lake.data_path))}/'"
         if read_only:
             options += ", READ_ONLY"
+        if snapshot is not None:
+            options += f", SNAPSHOT_VERSION {int(snapshot)}"
         if catalog.startswith("sqlite:"):
             # Writers switch the catalog to WAL (it stays so) to let readers (gunicorn workers)
             # read while a pipeline commits; the busy timeout makes either side wait for the

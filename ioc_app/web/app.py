@@ -5,7 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from dash import Dash
-from flask import Flask, jsonify
+from flask import Flask
 
 from ioc_app.config import Settings
 from ioc_app.web.secret import secret_key
@@ -13,18 +13,14 @@ from ioc_app.web.secret import secret_key
 WEB_DIR = Path(__file__).resolve().parent
 
 
-def _health(settings: Settings):
-    def health():
-        return jsonify(status="ok", province=settings.province_code)
-
-    return health
-
-
 def create_app(settings: Settings) -> Flask:
     from ioc_app.geo import resolve_province
     from ioc_app.opdb.session import engine_for
+    from ioc_app.web.announcements import install_announcements
     from ioc_app.web.auth import install_auth
+    from ioc_app.web.health import install_health
     from ioc_app.web.lake_reader import LakeReader
+    from ioc_app.web.request_log import install_request_log
     from ioc_app.web.security import install_security
     from layouts import shell
 
@@ -36,9 +32,13 @@ def create_app(settings: Settings) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.server.session_minutes),
     )
-    server.add_url_rule("/health", "health", _health(settings))
     province = resolve_province(settings.province_code)
-    install_auth(server, engine_for(settings.database_url), province.name, settings.security)
+    engine = engine_for(settings.database_url)
+    reader = LakeReader(settings)
+    install_request_log(server)
+    install_health(server, settings, engine, reader)
+    install_announcements(server, engine)
+    install_auth(server, engine, province.name, settings.security)
 
     app = Dash(
         __name__,
@@ -50,7 +50,6 @@ def create_app(settings: Settings) -> Flask:
         title=f"IOC · {province.name}",
         update_title=None,
     )
-    reader = LakeReader(settings)
     app.layout = shell.layout
     shell.register(app, settings, reader, province)
     install_security(server, app, settings)

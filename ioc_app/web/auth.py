@@ -21,7 +21,7 @@ from ioc_app.config import SecuritySettings
 from ioc_app.web.i18n import t
 from ioc_app.web.security import csrf_token, same_origin
 
-PUBLIC_PREFIXES = ("/login", "/health", "/assets/", "/_dash-component-suites/", "/favicon.ico")
+PUBLIC_PREFIXES = ("/login", "/health", "/ready", "/assets/", "/_dash-component-suites/", "/favicon.ico")
 PASSWORD_PATH = "/account/password"
 # Paths a user whose password change is due may still open.
 WHILE_DUE = (PASSWORD_PATH, "/logout")
