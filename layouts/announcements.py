@@ -49,8 +49,6 @@ def layout(lang: str) -> html.Div:
 
     return html.Div([
         dcc.Store(id="ann-version", data=0),
-        # The page's language rides with its callbacks: the session's may be rewritten meanwhile.
-        dcc.Store(id="ann-lang", data=lang),
         html.H1(t("announcements", lang), className="ioc-page-title"),
         html.Section([
             html.H2(t("ann_new", lang), className="ioc-panel-title"),
@@ -93,11 +91,11 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
     @app.callback(Output("ann-result", "children"), Output("ann-version", "data"),
                   Input("ann-submit", "n_clicks"), Input({"type": "ann-withdraw", "id": ALL}, "n_clicks"),
                   State("ann-text-vi", "value"), State("ann-text-en", "value"), State("ann-start", "value"),
-                  State("ann-end", "value"), State("ann-version", "data"), State("ann-lang", "data"),
+                  State("ann-end", "value"), State("ann-version", "data"),
                   prevent_initial_call=True)
-    def change(_submit, withdraw_clicks, text_vi, text_en, start_text, end_text, version, page_lang):
+    def change(_submit, withdraw_clicks, text_vi, text_en, start_text, end_text, version):
         require_role(*ROLES)
-        lang, now = page_lang if page_lang in ("vi", "en") else lang_of(), now_ict()
+        lang, now = lang_of(), now_ict()
         trigger = ctx.triggered_id
         if isinstance(trigger, dict) and not any(withdraw_clicks):
             return no_update, no_update  # the list was redrawn, nothing was clicked
@@ -118,10 +116,10 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             return html.Div(_refused(refused, lang), className="alert alert-danger", id="ann-error"), no_update
         return html.Div(message, className="alert alert-success", id="ann-ok"), (version or 0) + 1
 
-    @app.callback(Output("ann-list", "children"), Input("ann-version", "data"), State("ann-lang", "data"))
-    def listing(_, page_lang):
+    @app.callback(Output("ann-list", "children"), Input("ann-version", "data"))
+    def listing(_):
         require_role(*ROLES)
-        lang, now = page_lang if page_lang in ("vi", "en") else lang_of(), now_ict()
+        lang, now = lang_of(), now_ict()
         with session_scope(engine()) as session:
             items = recent(session, SHOWN)
         rows = []

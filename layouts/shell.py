@@ -65,14 +65,6 @@ def _lang() -> str:
     return session.get("lang", "vi")
 
 
-def _asked_lang(search: str | None) -> str:
-    """The language the URL asks for (`?lang=en`), else the session's: callbacks that run beside
-    `route` cannot count on the session it is updating."""
-    if search and "lang=" in search:
-        return "en" if "lang=en" in search else "vi"
-    return _lang()
-
-
 def _allowed(page: Page) -> bool:
     return page.roles is None or has_role(*page.roles)
 
@@ -108,11 +100,8 @@ def register(app: Dash, settings: Settings, reader: LakeReader, province) -> Non
     cache = QueryCache(reader)
     by_path = {page.path: page for page in PAGES}
 
-    @app.callback(Output("ioc-header", "children"), Output("page", "children"), Input("url", "pathname"),
-                  Input("url", "search"))
-    def route(pathname: str | None, search: str | None):
-        if search and "lang=" in search:
-            session["lang"] = _asked_lang(search)
+    @app.callback(Output("ioc-header", "children"), Output("page", "children"), Input("url", "pathname"))
+    def route(pathname: str | None):
         lang, pathname = _lang(), pathname or "/"
         page = by_path.get(pathname)
         if page is None:
@@ -126,11 +115,11 @@ def register(app: Dash, settings: Settings, reader: LakeReader, province) -> Non
         return _header(province.name, lang, pathname), body
 
     @app.callback(Output("ioc-announcement", "children"), Output("ioc-announcement", "className"),
-                  Input("url", "pathname"), Input("url", "search"), Input("announcement-tick", "n_intervals"))
-    def announcement(pathname: str | None, search: str | None, _):
+                  Input("url", "pathname"), Input("announcement-tick", "n_intervals"))
+    def announcement(pathname: str | None, _):
         page = by_path.get(pathname or "/")
         wall_screen = page is not None and page.kiosk
-        items = banners(opdb_engine(settings.database_url), _asked_lang(search))
+        items = banners(opdb_engine(settings.database_url), _lang())
         return banner_children(items), "ioc-announcement" + (" ioc-announcement-wall" if wall_screen else "")
 
     app.clientside_callback(

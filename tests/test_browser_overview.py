@@ -60,3 +60,22 @@ def test_leader_sees_the_overview(server, tmp_path_factory, lang, size):
         title = "Phản ánh đang xử lý" if lang == "vi" else "Open citizen tickets"
         assert page.locator("#kpi-tickets .ioc-kpi-label").inner_text().strip() == title
         assert foreign == [], f"requests left the machine: {foreign[:5]}"
+
+
+def test_language_switch_holds_on_every_part_of_the_page(server):
+    """The switch is a page load: header, tiles and the banner all follow it, every time. When a
+    callback set the language, a sibling callback's answer could put the old one back."""
+    with chromium() as browser:
+        page = browser.new_page()
+        log_in(page, server.url, *LEADER)
+        page.goto(server.url + "/?lang=vi")
+        for lang, label in [("en", "Open citizen tickets"), ("vi", "Phản ánh đang xử lý")] * 3:
+            page.click("#lang-switch")
+            page.wait_for_url(f"**lang={lang}")
+            page.wait_for_selector("#kpi-tickets .ioc-kpi-label", timeout=30_000)
+            assert page.locator("#kpi-tickets .ioc-kpi-label").inner_text().strip() == label
+            expected = "Tiếng Việt" if lang == "en" else "English"
+            assert page.locator("#lang-switch").inner_text().strip() == expected
+        page.goto(server.url + "/indicators")
+        page.wait_for_selector(".ioc-page-title", timeout=30_000)
+        assert page.locator("#lang-switch").inner_text().strip() == "English"

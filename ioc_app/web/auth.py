@@ -119,6 +119,13 @@ def install_auth(app: Flask, engine, province_name: str, security: SecuritySetti
             return _web_user(user, password_change_due(user, max_age=max_age))
 
     @app.before_request
+    def remember_language():
+        """`?lang=` of a page load goes into the session before the page's callbacks run. Set by
+        a callback instead, it raced the page's other callbacks: each answer re-sends the session
+        cookie as it read it, so one of them could put the old language back."""
+        current_lang()
+
+    @app.before_request
     def require_login():
         path = request.path
         if path.startswith(PUBLIC_PREFIXES):
