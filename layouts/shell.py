@@ -14,7 +14,7 @@ from ioc_app.web.i18n import t
 from ioc_app.web.lake_reader import LakeReader
 from ioc_app.web.query_cache import QueryCache
 from layouts import (approvals, audit, catalogs, compliance, devices, entry, feedback, indicators, overview, pipelines,
-                     wall)
+                     publishing, wall)
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ PAGES = (
     Page("/catalogs", "catalogs", catalogs, catalogs.ROLES),
     Page("/audit", "audit", audit, audit.ROLES),
     Page("/pipelines", "pipelines", pipelines, pipelines.ROLES),
+    Page("/publishing", "publishing", publishing, publishing.ROLES),
     Page("/wall", "wall", wall, kiosk=True),
 )
 

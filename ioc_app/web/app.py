@@ -25,6 +25,7 @@ def create_app(settings: Settings) -> Flask:
     from ioc_app.opdb.session import engine_for
     from ioc_app.web.auth import install_auth
     from ioc_app.web.lake_reader import LakeReader
+    from ioc_app.web.public_app import create_public_app
     from ioc_app.web.security import install_security
     from layouts import shell
 
@@ -39,6 +40,8 @@ def create_app(settings: Settings) -> Flask:
     server.add_url_rule("/health", "health", _health(settings))
     province = resolve_province(settings.province_code)
     install_auth(server, engine_for(settings.database_url), province.name, settings.security)
+    # Made first: Dash remembers the last app made as "the" app, which must stay the signed-in one.
+    public = create_public_app(server, settings, str(WEB_DIR / "assets"), f"Số liệu công khai · {province.name}")
 
     app = Dash(
         __name__,
@@ -53,5 +56,5 @@ def create_app(settings: Settings) -> Flask:
     reader = LakeReader(settings)
     app.layout = shell.layout
     shell.register(app, settings, reader, province)
-    install_security(server, app, settings)
+    install_security(server, app, settings, public)
     return server
