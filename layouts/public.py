@@ -17,7 +17,6 @@ from ioc_app.opdb.session import session_scope
 from ioc_app.publishing import public_store
 from ioc_app.web.i18n import t
 from ioc_app.web.opdb import opdb_engine
-from layouts.desk import GRAPH_CONFIG
 from layouts.exports import table_download
 from layouts.figures import font_px
 from layouts.public_views import day, figure_view, indicator_name, period_label, source_line, table_rows, tiles
@@ -121,7 +120,7 @@ def register(app: Dash, settings: Settings) -> None:
         if not code or not period:
             return None
         return figure_view(read(code), period, lang, max(13, font_px(width)), geojson, approximate, province,
-                           PREFIX, GRAPH_CONFIG)
+                           PREFIX)
 
     @app.callback(Output("pub-download", "data"), Input("pub-export", "n_clicks"), State("pub-code", "value"),
                   State("pub-period", "value"), State("pub-lang", "data"), prevent_initial_call=True)

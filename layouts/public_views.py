@@ -14,6 +14,7 @@ from dash import dcc, html
 
 from ioc_app.queries.overview import REFORM_DATE
 from ioc_app.web.i18n import LOCALES, number, percent, t
+from layouts.desk import graph_config
 from layouts.figures import MAP_SCALE, base_layout, geo_frame, series_layout
 
 INK, MUTED_INK, GRID_LIGHT = "#1b2a41", "#4a5a75", "#dde3ec"
@@ -152,7 +153,7 @@ def values_table(rows: pd.DataFrame, period: str, lang: str, table_id: str) -> h
 
 
 def figure_view(rows: pd.DataFrame, period: str, lang: str, size: int, geojson: dict, approximate: bool,
-                province: str, prefix: str, graph_config: dict) -> list:
+                province: str, prefix: str) -> list:
     """Trend, map (when communes are published for the period) and table of one indicator, each
     with its source line; `rows` are that indicator's published rows (all periods, all levels)."""
     province_rows = rows[rows["level"] == "province"]
@@ -165,8 +166,7 @@ def figure_view(rows: pd.DataFrame, period: str, lang: str, size: int, geojson: 
     communes = in_period[in_period["level"] == "commune"]
 
     def config(what: str) -> dict:
-        return {**graph_config, "toImageButtonOptions": {**graph_config.get("toImageButtonOptions", {}),
-                                                         "filename": f"{code}_{period}_{what}"}}
+        return graph_config(f"{code}_{period}_{what}")
 
     def panel(title: str, body, note: str, extra: str = "") -> html.Section:
         return html.Section([html.H3(title, className="pub-panel-title"), body,

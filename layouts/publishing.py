@@ -22,7 +22,7 @@ from ioc_app.web.access import has_role, require_role
 from ioc_app.web.i18n import number, t, when
 from ioc_app.web.opdb import current_actor, opdb_engine
 from ioc_app.web.query_cache import QueryCache
-from layouts.desk import GRAPH_CONFIG, panel
+from layouts.desk import panel
 from layouts.public_views import figure_view, indicator_name, period_label, tiles
 from layouts.tables import table
 
@@ -69,10 +69,10 @@ def layout(lang: str) -> html.Div:
             ], className="ioc-filters"),
             html.Div(html.Div([html.Div(id="pm-prev-tiles", className="pub-tiles"),
                                html.Div(id="pm-prev-view", className="pub-view")], className="pub-main"),
-                     className="pub-root pm-preview", id="pm-preview"),
+                     className="pub-root pm-preview", id="pm-preview", hidden=True),
             html.Div([
-                dcc.Textarea(id="pm-comment", className="form-control", placeholder=t("pubm_comment", lang),
-                             **{"aria-label": t("pubm_comment", lang)}),
+                html.Label([t("pubm_comment", lang), dcc.Textarea(id="pm-comment", className="form-control")],
+                           className="pm-comment"),
                 html.Div([
                     html.Button(t("pubm_publish", lang), id="pm-publish", className="btn btn-success btn-sm"),
                     html.Button(t("pubm_reject", lang), id="pm-reject", className="btn btn-outline-warning btn-sm"),
@@ -171,7 +171,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                      "by": f"{p.proposed_by} · {when(p.proposed_at, lang)}", "decision": _decision(p, lang)}
                     for p in service.publications(db)]
         return table(rows, [
-            ("id", t("pubm_id", lang), lambda i: html.Button(f"{t('pubm_open', lang)} {i}", className="ioc-link-button",
+            ("id", t("pubm_id", lang), lambda i: html.Button(f"{t('pubm_open', lang)} {i}", className="pm-open",
                                                            id={"type": "pm-open-btn", "id": i})),
             ("title", t("pubm_col_title", lang), None),
             ("status", t("pubm_status", lang), None),
@@ -222,16 +222,17 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                 period if period in periods else next(iter(periods), None))
 
     @app.callback(Output("pm-prev-tiles", "children"), Output("pm-prev-view", "children"),
-                  Input("pm-prev-code", "value"), Input("pm-prev-period", "value"), State("pm-open", "data"))
+                  Output("pm-preview", "hidden"), Input("pm-prev-code", "value"), Input("pm-prev-period", "value"),
+                  State("pm-open", "data"))
     def preview(code: str | None, period: str | None, publication_id: int | None):
         require_role(*ROLES)
         if publication_id is None or not code or not period:
-            return None, None
+            return None, None, True
         lang = lang_of()
         rows = preview_rows(publication_id)
         return (tiles(rows[rows["level"] == "province"], code, lang, province),
                 figure_view(rows[rows["indicator_code"] == code], period, lang, PREVIEW_FONT, geojson, approximate,
-                            province, PREFIX, GRAPH_CONFIG))
+                            province, PREFIX), False)
 
     @app.callback(Output("pm-message", "children", allow_duplicate=True),
                   Output("pm-changed", "data", allow_duplicate=True), Output("pm-comment", "value"),

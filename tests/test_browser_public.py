@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from ioc_app.config import load_settings
 from tests.browser import chromium, log_in, record_foreign_requests
@@ -125,10 +127,20 @@ def test_public_page_by_keyboard_only(browser, server, published):
     context.close()
 
 
-def _pick(page, dropdown: str, text: str) -> None:
+def _expect_message(page, expected: str) -> None:
+    """Wait for the page's message to read `expected`; fail with the message it shows instead."""
+    try:
+        page.locator("#pm-message p", has_text=expected).wait_for(timeout=60_000)
+    except PlaywrightTimeout:
+        raise AssertionError(f"expected {expected!r}, the page says {page.locator('#pm-message').inner_text()!r}")
+
+
+def _pick(page, dropdown: str, search: str, option: str) -> None:
+    """Dash 4's dropdown: open it, type in its search box, take the option starting with `option`
+    (waiting for it: the periods arrive after the indicators are chosen)."""
     page.locator(f"#{dropdown}").click()
-    page.locator(".dash-dropdown-search").fill(text)
-    page.locator(".dash-dropdown-option").first.click()
+    page.locator(".dash-dropdown-search").fill(search)
+    page.locator(".dash-dropdown-option", has_text=re.compile("^" + re.escape(option))).first.click()
     page.keyboard.press("Escape")
 
 
@@ -137,8 +149,8 @@ def test_propose_preview_publish_and_unpublish_through_the_page(browser, server,
     log_in(page, server.url, *PROPOSER)
     page.goto(server.url + "/publishing?lang=en")
     page.wait_for_selector("#pm-table", timeout=30_000)
-    _pick(page, "pm-indicators", "DS01")
-    _pick(page, "pm-periods", "2025")
+    _pick(page, "pm-indicators", "DS01", "DS01 ·")
+    _pick(page, "pm-periods", "2025", "2025 ·")
     page.locator("#pm-submit").click()
     page.wait_for_selector("#pm-message .entry-ok", timeout=30_000)
     message = page.locator("#pm-message").inner_text()
@@ -158,18 +170,17 @@ def test_propose_preview_publish_and_unpublish_through_the_page(browser, server,
     page.wait_for_selector("#pm-prev-map path.choroplethlocation", state="attached", timeout=30_000)
     page.screenshot(path=str(SHOTS / "publishing-en.png"), full_page=False)
     page.locator("#pm-publish").click()
-    page.wait_for_selector(f"#pm-message:text-is('Publication {number} is published.')", timeout=30_000)
+    _expect_message(page, f"Publication {number} is published.")
     public = context.new_page()
     public.goto(server.url + "/public/?lang=en")
     public.wait_for_selector("#pub-view-title", timeout=30_000)
     names = _tiles(public)
     assert len(names) == 3
     page.locator("#pm-unpublish").click()
-    page.wait_for_selector("#pm-message [role=alert]", timeout=30_000)
-    assert "needs a reason" in page.locator("#pm-message").inner_text()
+    _expect_message(page, f"unpublishing publication {number} needs a reason")
     page.locator("#pm-comment").fill("Figures to be revised")
     page.locator("#pm-unpublish").click()
-    page.wait_for_selector(f"#pm-message:text-is('Publication {number} is unpublished.')", timeout=30_000)
+    _expect_message(page, f"Publication {number} is unpublished.")
     public.reload()
     public.wait_for_selector("#pub-view-title", timeout=30_000)
     assert len(_tiles(public)) == 2
