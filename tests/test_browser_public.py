@@ -184,7 +184,7 @@ def test_propose_preview_publish_and_unpublish_through_the_page(browser, server,
     public.reload()
     public.wait_for_selector("#pub-view-title", timeout=30_000)
     assert len(_tiles(public)) == 2
-    page.goto(server.url + "/publishing")
+    page.goto(server.url + "/publishing?lang=vi")
     page.wait_for_selector("#pm-table", timeout=30_000)
     page.locator(f"#pm-table button:text-is('Xem {published.published}')").click()
     page.wait_for_selector("#pm-prev-view-title", timeout=30_000)
