@@ -25,6 +25,7 @@ DEMO_ROLES = {
     "unit_admin": ("unit_admin", "province_office"),
     "admin": ("admin", None),
     "wall": ("wall", None),
+    "editor": ("editor", "province_office"),
 }
 
 

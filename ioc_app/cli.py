@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ioc_app.config import Settings
 
 INGEST_KINDS = ("areas", "units", "indicators", "categories", "reports", "tickets", "cameras", "sensors")
-ROLES = ("leader", "dept_head", "officer", "approver", "unit_admin", "admin", "wall")
+ROLES = ("leader", "dept_head", "officer", "approver", "unit_admin", "admin", "wall", "editor")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -5,11 +5,19 @@ from __future__ import annotations
 from dash import html
 from dash.development.base_component import Component
 
+from ioc_app.clock import today_ict
 from layouts.figures import TOPOJSON_URL
 
 GRAPH_CONFIG = {"displaylogo": False, "topojsonURL": TOPOJSON_URL,
                 "toImageButtonOptions": {"format": "png", "scale": 2}}
 MAP_CONFIG = {**GRAPH_CONFIG, "scrollZoom": False}
+
+
+def graph_config(name: str, base: dict = GRAPH_CONFIG) -> dict:
+    """`base` with the PNG download (the modebar's camera, offline) named after the chart and the
+    day, e.g. ioc_ind-series_2026-12-01.png instead of plotly's newplot.png."""
+    return {**base, "toImageButtonOptions": {**base["toImageButtonOptions"],
+                                             "filename": f"ioc_{name}_{today_ict():%Y-%m-%d}"}}
 
 
 def panel(title: str | Component, *children, extra: str = "") -> html.Section:

@@ -19,7 +19,7 @@ from ioc_app.queries.scope import Scope
 from ioc_app.web.access import require_role
 from ioc_app.web.i18n import TEXTS, number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
-from layouts.desk import GRAPH_CONFIG, MAP_CONFIG, page_head, panel
+from layouts.desk import MAP_CONFIG, graph_config, page_head, panel
 from layouts.exports import table_download
 from layouts.figures import (BLUE, GRID, ORANGE, VERMILLION, base_layout, commune_outline, font_px,
                              geo_frame, series_layout)
@@ -52,7 +52,8 @@ def layout(lang: str) -> html.Div:
                   t("dv_all_cameras", lang)),
         html.Section(id="dv-kpis", className="ioc-kpis dv-tiles"),
         html.Div([
-            panel(t("dv_map", lang), dcc.Graph(id="dv-map", className="ioc-map", config=MAP_CONFIG),
+            panel(t("dv_map", lang),
+                  dcc.Graph(id="dv-map", className="ioc-map", config=graph_config("dv-map", MAP_CONFIG)),
                   extra="ioc-panel-map"),
             panel(t("dv_cameras", lang), _export_buttons("cameras", lang),
                   html.Div(id="dv-cameras", className="ioc-scroll")),
@@ -74,7 +75,8 @@ def layout(lang: str) -> html.Div:
                     id="dv-resolution", value="hour", className="dv-radio", inline=True,
                     options=[{"label": t("dv_hourly", lang), "value": "hour"},
                              {"label": t("dv_daily", lang), "value": "day"}])]),
-            ], className="dv-sensor-controls"), dcc.Graph(id="dv-series", className="ioc-chart", config=GRAPH_CONFIG)),
+            ], className="dv-sensor-controls"),
+                dcc.Graph(id="dv-series", className="ioc-chart", config=graph_config("dv-series"))),
         ], className="ioc-two"),
         html.Footer(id="dv-sensor-footer", className="ioc-footer"),
     ], className="ioc-stack ioc-devices")

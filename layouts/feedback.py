@@ -22,7 +22,7 @@ from ioc_app.queries.scope import Scope
 from ioc_app.web.access import require_role
 from ioc_app.web.i18n import LOCALES, number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
-from layouts.desk import GRAPH_CONFIG, MAP_CONFIG, page_head, panel
+from layouts.desk import MAP_CONFIG, graph_config, page_head, panel
 from layouts.exports import table_download
 from layouts.figures import (BLUE, GREEN, GRID, MUTED, ORANGE, PURPLE, VERMILLION, font_px, map_figure,
                              series_layout)
@@ -45,7 +45,7 @@ TILES = {"received": "received", "open": "open", "overdue": "overdue", "on_time"
 
 def layout(lang: str) -> html.Div:
     def graph(graph_id: str, extra: str = "ioc-chart") -> dcc.Graph:
-        return dcc.Graph(id=graph_id, className=extra, config=GRAPH_CONFIG)
+        return dcc.Graph(id=graph_id, className=extra, config=graph_config(graph_id))
 
     return html.Div([
         dcc.Store(id="fb-area"),
@@ -67,7 +67,8 @@ def layout(lang: str) -> html.Div:
         html.Section([html.Button(id=f"fb-tile-{key}", className="fb-tile", n_clicks=0) for key in TILES],
                      className="ioc-kpis fb-tiles"),
         html.Div([
-            panel(t("fb_map", lang), dcc.Graph(id="fb-map", className="ioc-map", config=MAP_CONFIG),
+            panel(t("fb_map", lang),
+                  dcc.Graph(id="fb-map", className="ioc-map", config=graph_config("fb-map", MAP_CONFIG)),
                   html.Div(t("fb_map_note", lang), className="ioc-note"), extra="ioc-panel-map"),
             html.Div([panel(t("fb_volume", lang), graph("fb-volume")), panel(t("fb_funnel", lang), graph("fb-funnel"))],
                      className="ioc-side"),

@@ -18,7 +18,7 @@ from ioc_app.queries.scope import Scope
 from ioc_app.web.access import require_role
 from ioc_app.web.i18n import number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
-from layouts.desk import GRAPH_CONFIG, MAP_CONFIG, page_head, panel
+from layouts.desk import MAP_CONFIG, graph_config, page_head, panel
 from layouts.exports import table_download
 from layouts.figures import (BLUE, GRID, MUTED, ORANGE, commune_outline, font_px, geo_frame, map_figure,
                              series_layout)
@@ -47,12 +47,14 @@ def layout(lang: str) -> html.Div:
         ], className="ioc-filters"),
         html.Section(id="ind-kpis", className="ioc-kpis"),
         html.Div([
-            panel(t("ind_map", lang), dcc.Graph(id="ind-map", className="ioc-map", config=MAP_CONFIG),
+            panel(t("ind_map", lang),
+                  dcc.Graph(id="ind-map", className="ioc-map", config=graph_config("ind-map", MAP_CONFIG)),
                   html.Div(id="ind-map-note", className="ioc-note"), extra="ioc-panel-map"),
             html.Div([
-                panel(t("ind_series", lang), dcc.Graph(id="ind-series", className="ioc-chart", config=GRAPH_CONFIG)),
+                panel(t("ind_series", lang),
+                      dcc.Graph(id="ind-series", className="ioc-chart", config=graph_config("ind-series"))),
                 panel(t("ind_breakdown", lang),
-                      dcc.Graph(id="ind-breakdown", className="ioc-chart", config=GRAPH_CONFIG)),
+                      dcc.Graph(id="ind-breakdown", className="ioc-chart", config=graph_config("ind-breakdown"))),
             ], className="ioc-side"),
         ], className="ioc-grid"),
         html.Div([

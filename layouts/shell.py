@@ -16,7 +16,7 @@ from ioc_app.web.query_cache import QueryCache
 from ioc_app.web.announcements import banner_children, banners
 from ioc_app.web.opdb import opdb_engine
 from layouts import (announcements, approvals, audit, catalogs, compliance, devices, entry, feedback, indicators,
-                     overview, pipelines, wall)
+                     overview, pipelines, publishing, wall)
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ PAGES = (
     Page("/audit", "audit", audit, audit.ROLES),
     Page("/pipelines", "pipelines", pipelines, pipelines.ROLES),
     Page("/announcements", "announcements", announcements, announcements.ROLES),
+    Page("/publishing", "publishing", publishing, publishing.ROLES),
     Page("/wall", "wall", wall, kiosk=True),
 )
 

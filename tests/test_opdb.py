@@ -86,7 +86,7 @@ def test_migrate_twice_is_a_no_op(db_url):
     tables, version, roles = first
     assert {"users", "units", "submission_values", "audit_log", "periods"} <= set(tables)
     assert version == [(ScriptDirectory(str(MIGRATIONS)).get_current_head(),)]
-    assert roles == 7
+    assert roles == 8
     assert check_database(db_url) == []
 
 

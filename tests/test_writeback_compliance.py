@@ -267,5 +267,6 @@ def test_demo_accounts_include_an_approver_at_the_receiving_department(tmp_path)
     found = _first_unit_of_kind(units)
     assert {name: found.get(kind) if kind else None for name, (_, kind) in DEMO_ROLES.items()} == {
         "leader": "86.VPUBND", "dept_head": "86.STC", "officer": "X.2", "approver": "86.VPUBND",
-        "approver_so": "86.SNNMT", "unit_admin": "86.VPUBND", "admin": None, "wall": None}
+        "approver_so": "86.SNNMT", "unit_admin": "86.VPUBND", "admin": None, "wall": None,
+        "editor": "86.VPUBND"}
     assert DEMO_ROLES["approver_so"][0] == "approver"

@@ -32,7 +32,7 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-ROLE_CODES = ("leader", "dept_head", "officer", "approver", "unit_admin", "admin", "wall")
+ROLE_CODES = ("leader", "dept_head", "officer", "approver", "unit_admin", "admin", "wall", "editor")
 SUBMISSION_STATUSES = ("draft", "submitted", "returned", "approved")
 PERIOD_TYPES = ("month", "quarter", "half", "year", "adhoc")
 REGIME_KINDS = ("periodic", "thematic", "adhoc")
@@ -459,3 +459,73 @@ class BackupRun(Base):
     lake_snapshot: Mapped[int | None] = mapped_column(Integer)
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     message: Mapped[str] = mapped_column(Text, default="")
+PUBLICATION_STATUSES = ("proposed", "published", "rejected", "unpublished")
+# province: the province's figures only; commune: the province's and every commune's
+PUBLICATION_LEVELS = ("province", "commune")
+
+
+class Publication(Base):
+    """A set of approved figures proposed for the public dashboard, and the editorial board's
+    decision on it. Its values are copied when it is proposed, so the editor approves, and the
+    public sees, exactly the figures of the preview; `digest` seals them."""
+
+    __tablename__ = "publications"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_in(PUBLICATION_STATUSES)})", name="status"),
+        CheckConstraint(f"level IN ({_in(PUBLICATION_LEVELS)})", name="level"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    level: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="proposed", index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    lake_snapshot: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    proposed_by: Mapped[str] = mapped_column(String(64))
+    proposed_at: Mapped[datetime] = mapped_column(DateTime, default=now_ict)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision_comment: Mapped[str | None] = mapped_column(Text)
+    unpublished_by: Mapped[str | None] = mapped_column(String(64))
+    unpublished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    unpublish_reason: Mapped[str | None] = mapped_column(Text)
+
+    values: Mapped[list[PublishedValue]] = relationship(
+        back_populates="publication", cascade="all, delete-orphan"
+    )
+
+
+class PublishedValue(Base):
+    """One figure of a publication (category total), with what the public page prints beside it:
+    the indicator's names and unit, the area's name, the reporting units and the latest approval."""
+
+    __tablename__ = "published_values"
+    __table_args__ = (
+        UniqueConstraint("publication_id", "indicator_code", "period", "area_key",
+                         name="uq_published_values_figure"),
+        Index("ix_published_values_indicator_period", "indicator_code", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"))
+    indicator_code: Mapped[str] = mapped_column(String(64))
+    name_vi: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str] = mapped_column(String(300))
+    unit: Mapped[str] = mapped_column(String(64))
+    sector: Mapped[str] = mapped_column(String(200))
+    direction: Mapped[str] = mapped_column(String(8))
+    digits: Mapped[int] = mapped_column(Integer)
+    period: Mapped[str] = mapped_column(String(16))
+    period_type: Mapped[str] = mapped_column(String(16))
+    period_start: Mapped[date] = mapped_column(Date)
+    area_key: Mapped[str] = mapped_column(String(32))
+    area_code: Mapped[str] = mapped_column(String(16))
+    area_name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(16))
+    value: Mapped[float] = mapped_column(Float)
+    source_units: Mapped[str] = mapped_column(Text)
+    source_count: Mapped[int] = mapped_column(Integer)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    publication: Mapped[Publication] = relationship(back_populates="values")

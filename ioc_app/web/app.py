@@ -20,6 +20,7 @@ def create_app(settings: Settings) -> Flask:
     from ioc_app.web.auth import install_auth
     from ioc_app.web.health import install_health
     from ioc_app.web.lake_reader import LakeReader
+    from ioc_app.web.public_app import create_public_app
     from ioc_app.web.request_log import install_request_log
     from ioc_app.web.security import install_security
     from layouts import shell
@@ -39,6 +40,8 @@ def create_app(settings: Settings) -> Flask:
     install_health(server, settings, engine, reader)
     install_announcements(server, engine)
     install_auth(server, engine, province.name, settings.security)
+    # Made first: Dash remembers the last app made as "the" app, which must stay the signed-in one.
+    public = create_public_app(server, settings, str(WEB_DIR / "assets"), f"Số liệu công khai · {province.name}")
 
     app = Dash(
         __name__,
@@ -52,5 +55,5 @@ def create_app(settings: Settings) -> Flask:
     )
     app.layout = shell.layout
     shell.register(app, settings, reader, province)
-    install_security(server, app, settings)
+    install_security(server, app, settings, public)
     return server

@@ -21,7 +21,9 @@ from ioc_app.config import SecuritySettings
 from ioc_app.web.i18n import t
 from ioc_app.web.security import csrf_token, same_origin
 
-PUBLIC_PREFIXES = ("/login", "/health", "/ready", "/assets/", "/_dash-component-suites/", "/favicon.ico")
+PUBLIC_PREFIXES = ("/login", "/health", "/ready", "/assets/", "/_dash-component-suites/", "/favicon.ico",
+                   "/public/")  # the public dashboard: a Dash app of its own that reads only published figures
+PUBLIC_HOME = "/public"
 PASSWORD_PATH = "/account/password"
 # Paths a user whose password change is due may still open.
 WHILE_DUE = (PASSWORD_PATH, "/logout")
@@ -128,7 +130,7 @@ def install_auth(app: Flask, engine, province_name: str, security: SecuritySetti
     @app.before_request
     def require_login():
         path = request.path
-        if path.startswith(PUBLIC_PREFIXES):
+        if path.startswith(PUBLIC_PREFIXES) or path == PUBLIC_HOME:
             return None
         api = path.startswith("/_dash-") or path.startswith("/api/")
         if not current_user.is_authenticated:

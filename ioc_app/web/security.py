@@ -24,7 +24,8 @@ from ioc_app.config import Settings
 from ioc_app.web.i18n import t
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-DASH_PREFIX = "/_dash-"
+# The signed-in app's callbacks, and the public dashboard's (ioc_app.web.public_app).
+DASH_PREFIXES = ("/_dash-", "/public/_dash-")
 # Non-browser clients of the future data API authenticate with bearer tokens, not cookies.
 API_PREFIX = "/api/"
 TOKEN_FIELD = "csrf_token"
@@ -83,8 +84,9 @@ def content_security_policy(script_hashes: list[str]) -> str:
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
 
-def install_security(server: Flask, dash_app: Dash, settings: Settings) -> None:
-    """Call after every Dash callback is registered: the CSP hashes Dash's inline scripts then."""
+def install_security(server: Flask, dash_app: Dash, settings: Settings, *other_apps: Dash) -> None:
+    """Call after every Dash callback is registered: the CSP hashes Dash's inline scripts then
+    (those of `other_apps` too, Dash apps mounted on the same server)."""
     hops = settings.server.proxy_hops
     if hops:
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -94,7 +96,8 @@ def install_security(server: Flask, dash_app: Dash, settings: Settings) -> None:
         # The __Host- prefix makes browsers refuse the cookie unless Secure, host-only, path /.
         SESSION_COOKIE_NAME="__Host-ioc_session" if https else "ioc_session",
     )
-    policy = content_security_policy(list(dash_app.csp_hashes()))
+    hashes = dict.fromkeys(h for app in (dash_app, *other_apps) for h in app.csp_hashes())
+    policy = content_security_policy(list(hashes))
 
     @server.before_request
     def refuse_cross_site_writes():
@@ -102,7 +105,7 @@ def install_security(server: Flask, dash_app: Dash, settings: Settings) -> None:
             return None
         if not same_origin():
             abort(403, description="cross-site request refused")
-        if request.path.startswith(DASH_PREFIX):
+        if request.path.startswith(DASH_PREFIXES):
             if not request.is_json:
                 abort(403, description="Dash callbacks must be JSON")
             return None
