@@ -174,7 +174,8 @@ def _with_connection(settings: Settings, con: duckdb.DuckDBPyConnection | None,
 
 
 def _ingest(con: duckdb.DuckDBPyConnection, settings: Settings, kind: str, loader: Loader, given: _Input,
-            dry_run: bool, source: str | None, marks: dict[str, datetime], prelude: Prelude | None = None) -> BatchReport:
+            dry_run: bool, source: str | None, marks: dict[str, datetime],
+            prelude: Prelude | None = None) -> BatchReport:
     """An unchanged content writes nothing, so a re-run makes no new snapshot."""
     batch = Batch(con=con, settings=settings, kind=kind, path=given.origin, source_name=source)
     unchanged = _already_loaded(con, kind, given.digest)
