@@ -188,7 +188,8 @@ def _run(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     """`ioc report import|export|approve`: every refused figure on its own line, exit 1, nothing stored."""
     from ioc_app.opdb.session import engine_for, migrate, session_scope
-    from ioc_app.writeback import approval, entry, pdf, upload, workbook
+    from ioc_app.writeback import approval, upload
+    from ioc_app.writeback.report_file import report_file
     from ioc_app.writeback.actor import Actor, actor_for
     from ioc_app.writeback.problems import FiguresRefused
 
@@ -217,13 +218,7 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"stored {args.file.name} as the draft of {args.unit} {regime} {args.period} "
                       f"(report {stored.id}, row version {stored.row_version})")
                 return 0
-            grid = entry.load_grid(session, actor, args.unit, regime, args.period)
-            if args.format == "xlsx":
-                content = workbook.form_workbook(grid, settings.ui.language)
-            elif grid.submission is None:
-                raise IocError(f"{args.unit} {regime} {args.period}: nothing saved yet, no report to print")
-            else:
-                content = pdf.report_pdf(session, actor, grid.submission.id, settings.ui.language)
+            content = report_file(session, actor, args.unit, regime, args.period, args.format, settings.ui.language)
         args.out.write_bytes(content)
     except OSError as exc:
         raise IocError(f"{exc.filename}: {exc.strerror}") from None

@@ -19,10 +19,11 @@ from ioc_app.web.access import require_role
 from ioc_app.web.i18n import number, t, when
 from ioc_app.web.opdb import current_actor, opdb_engine
 from ioc_app.web.query_cache import QueryCache
-from ioc_app.writeback import approval, pdf, validation, windows, workbook
+from ioc_app.writeback import approval, validation, windows
 from ioc_app.writeback import entry as entry_service
 from ioc_app.writeback.chain import descendants, waiting_for
 from layouts.entry_grid import Mark, cell_label, figure_text, figures_grid, name_of
+from layouts.report_download import register_download
 from layouts.tables import table
 
 ROLES = ("approver",)
@@ -191,6 +192,25 @@ def _explanations(grid, lang: str) -> html.Div | None:
                     className="entry-explain", id="ap-explanation-list")
 
 
+def _changes_list(grid, changes, lang: str) -> html.Div | None:
+    """The changed cells as a list too (old -> new): the colours alone are out of reach of the keyboard."""
+    if not changes:
+        return None
+    items = [html.Li([html.Strong(cell_label(grid.layout, cell, lang) + ": "),
+                      t("approvals_change", lang, old=figure_text(old, lang), new=figure_text(new, lang))])
+             for cell, (old, new) in changes.items()]
+    return html.Div([html.P(t("approvals_changes_title", lang), className="entry-problems-title"), html.Ul(items)],
+                    className="entry-explain", id="ap-change-list")
+
+
+def _approved_text(session: Session, submission_id: int, lang: str) -> str:
+    """What happens next: the next unit of the chain, or the dashboards."""
+    submission = session.get(Submission, submission_id)
+    if submission.status == "approved":
+        return t("approvals_done_final", lang)
+    return t("approvals_done_approve", lang, unit=session.get(Unit, submission.awaiting_unit_id).name)
+
+
 def _message(text: str, ok: bool) -> html.P:
     return html.P(text, className="entry-ok" if ok else "entry-error", role="status" if ok else "alert")
 
@@ -262,7 +282,10 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                 head = html.Div([
                     html.H2(_report_name(submission, lang), className="ioc-panel-title", id="ap-title"),
                     html.P(t("approvals_head", lang, version=submission.version,
-                             at=when(submission.submitted_at, lang), n=len(changes)), className="ioc-note"),
+                             at=when(submission.submitted_at, lang), n=len(changes)) if submission.version > 1
+                           else t("approvals_head_first", lang, at=when(submission.submitted_at, lang)),
+                           className="ioc-note"),
+                    _changes_list(grid, changes, lang),
                     html.P(t("approvals_officer_comment", lang, text=submission.comment), className="ioc-note")
                     if submission.comment else None,
                 ])
@@ -326,7 +349,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                 actor = current_actor(session)
                 if action == "ap-approve" and opened_id:
                     approval.approve(session, actor, opened_id, (approve_comment or "").strip() or None)
-                    done, still_open = t("approvals_done_approve", lang), None
+                    session.flush()
+                    done, still_open = _approved_text(session, opened_id, lang), None
                 elif action == "ap-return" and opened_id:
                     cells = {tuple(c["cell"].split("|", 1)): c["text"] for c in cell_comments or []}
                     approval.return_submission(session, actor, opened_id, (return_comment or "").strip(),
@@ -355,26 +379,11 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             return _message(t("entry_error", lang, message=str(exc)), False), no_update, no_update
         return _message(done, True), (changed or 0) + 1, still_open
 
-    @app.callback(Output("ap-download", "data"), Output("ap-message", "children", allow_duplicate=True),
-                  Input("ap-pdf", "n_clicks"), Input("ap-xlsx", "n_clicks"), State("ap-open", "data"),
-                  prevent_initial_call=True)
-    def download(_pdf, _xlsx, opened):
-        require_role(*ROLES)
-        lang = lang_of()
-        if not opened:
-            return no_update, no_update
-        as_pdf = ctx.triggered_id == "ap-pdf"
-        try:
-            with session_scope(engine()) as session:
-                actor = current_actor(session)
-                submission = session.get(Submission, opened["id"])
-                name = f"{submission.unit.code}_{submission.regime_code}_{submission.period_code}"
-                if as_pdf:
-                    content = pdf.report_pdf(session, actor, submission.id, lang)
-                else:
-                    grid = entry_service.load_grid(session, actor, submission.unit.code, submission.regime_code,
-                                                   submission.period_code)
-                    content = workbook.form_workbook(grid, lang)
-        except IocError as exc:
-            return no_update, _message(t("entry_error", lang, message=str(exc)), False)
-        return dcc.send_bytes(content, f"{name}.{'pdf' if as_pdf else 'xlsx'}"), no_update
+    def report_of(session: Session, opened: dict) -> tuple[str, str, str]:
+        submission = session.get(Submission, opened["id"])
+        if submission is None:
+            raise IocError(f"report {opened['id']} no longer exists")
+        return submission.unit.code, submission.regime_code, submission.period_code
+
+    register_download(app, engine, lang_of, ROLES, buttons={"ap-pdf": "pdf", "ap-xlsx": "xlsx"}, target="ap-open",
+                      download="ap-download", message="ap-message", report_of=report_of)

@@ -17,15 +17,16 @@ from ioc_app.opdb.models import Unit
 from ioc_app.opdb.session import session_scope
 from ioc_app.queries.figure_history import previous_values, unit_history
 from ioc_app.web.access import require_role
-from ioc_app.web.i18n import t
+from ioc_app.web.i18n import t, when
 from ioc_app.web.opdb import current_actor, opdb_engine
 from ioc_app.web.query_cache import QueryCache
 from ioc_app.writeback import entry as entry_service
-from ioc_app.writeback import approval, upload, validation, windows, workbook
+from ioc_app.writeback import approval, upload, validation, windows
 from ioc_app.writeback.problems import FiguresRefused
 from ioc_app.writeback.signing import Signer
 from layouts.entry_grid import Mark, cell_label, day, figures_grid, name_of, problems_list, upload_errors_table
 from layouts.entry_grid import values_from_rows
+from layouts.report_download import register_download
 from layouts.tables import table
 
 ROLES = ("officer",)
@@ -67,8 +68,8 @@ def layout(lang: str) -> html.Div:
                                        disabled=True),
                            id="entry-upload", accept=".xlsx,.csv", max_size=MAX_UPLOAD_BYTES, multiple=False,
                            disabled=True, className="entry-upload"),
-            ], className="entry-actions"),
-            html.P(t("entry_upload_help", lang), className="ioc-note"),
+            ], className="entry-actions", id="entry-actions", hidden=True),
+            html.P(t("entry_upload_help", lang), className="ioc-note", id="entry-upload-help", hidden=True),
             html.Div(id="entry-upload-errors"),
         ], className="ioc-panel entry-panel", id="entry-panel"),
     ], className="ioc-stack entry-page")
@@ -98,6 +99,23 @@ def status_text(session: Session, submission, lang: str) -> str:
         returns = [event for event in approval.events(session, submission.id) if event.action == "return"]
         return t("entry_status_returned", lang, comment=(returns[-1].comment if returns else None) or "–")
     return t(f"entry_status_{submission.status}", lang)
+
+
+def lock_text(session: Session, grid, lang: str) -> str:
+    """Why the officer cannot change the figures, and what to do about it, in the page's language."""
+    submission = grid.submission
+    if submission is not None and submission.status == "submitted":
+        awaiting = session.get(Unit, submission.awaiting_unit_id) if submission.awaiting_unit_id else None
+        return t("entry_locked_submitted", lang, at=when(submission.submitted_at, lang),
+                 unit=awaiting.name if awaiting else "–")
+    if submission is not None and submission.status == "approved":
+        return t("entry_locked_approved", lang, at=when(submission.approved_at, lang))
+    span = windows.window(grid.regime, grid.period)
+    if today_ict() < span.opens_on:
+        return t("entry_locked_not_open", lang, day=day(span.opens_on, lang))
+    if today_ict() > span.deadline:
+        return t("entry_locked_closed", lang, day=day(span.deadline, lang))
+    return t("entry_locked", lang, reason=grid.why_locked)
 
 
 def _due_table(session: Session, reports, today: date, lang: str) -> html.Table | html.P:
@@ -202,6 +220,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         Output("entry-problems", "children", allow_duplicate=True),
         Output("entry-conflict", "hidden", allow_duplicate=True),
         Output("entry-upload-errors", "children", allow_duplicate=True),
+        Output("entry-actions", "hidden"), Output("entry-upload-help", "hidden"),
         Input("entry-target", "data"), Input("entry-loaded", "data"), Input("entry-reload", "n_clicks"),
         prevent_initial_call=True,
     )
@@ -209,7 +228,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         require_role(*ROLES)
         lang = lang_of()
         if not target:
-            return (no_update,) * 14
+            return (no_update,) * 16
         fresh = ctx.triggered_id in ("entry-target", "entry-reload")
         clear = (None, None, True, None) if fresh else (no_update,) * 4
         try:
@@ -219,7 +238,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                 head = _head(session, grid, lang)
         except IocError as exc:
             message = html.P(t("entry_error", lang, message=str(exc)), className="ioc-message")
-            return (message, None, None, None, True, True, True, True, True, True, *clear)
+            return (message, None, None, None, True, True, True, True, True, True, *clear, True, True)
         history = history_of(grid)
         previous = previous_values(history, grid.period) if history is not None else {}
         unusual = (validation.unusual_values(grid.period, grid.values, history)
@@ -228,7 +247,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         table_ = figures_grid(GRID_ID, grid.layout, grid.values, lang, editable=grid.editable, history=previous,
                               marks=grid_marks(grid, unusual, lang))
         return (head, table_, _explain_area(grid, unusual, grid.editable, lang), grid.row_version,
-                locked, locked, locked, locked, False, False, *clear)
+                locked, locked, locked, locked, False, False, *clear, False, locked)
 
     def _head(session: Session, grid, lang: str) -> html.Div:
         status = grid.submission.status if grid.submission else "new"
@@ -238,7 +257,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             html.P([grid.unit.name, " · ", html.Span(status_text(session, grid.submission, lang),
                                                       className=f"entry-status entry-status-{status}",
                                                       id="entry-status")]),
-            html.P(t("entry_locked", lang, reason=grid.why_locked), className="entry-locked", id="entry-locked")
+            html.P(lock_text(session, grid, lang), className="entry-locked", id="entry-locked")
             if not grid.editable else html.P(t("entry_grid_help", lang), className="ioc-note"),
             _return_comments(grid, lang),
         ])
@@ -257,7 +276,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         Output("entry-conflict", "hidden", allow_duplicate=True),
         Output("entry-conflict-text", "children"),
         Output("entry-upload-errors", "children", allow_duplicate=True),
-        Output("entry-loaded", "data"),
+        Output("entry-loaded", "data"), Output("entry-row-version", "data", allow_duplicate=True),
         Input("entry-save", "n_clicks"), Input("entry-submit-confirm", "submit_n_clicks"),
         Input("entry-upload", "contents"),
         State("entry-upload", "filename"), State("entry-target", "data"), State(GRID_ID, "rowData"),
@@ -266,43 +285,49 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         prevent_initial_call=True,
     )
     def act(_save, _submit, contents, filename, target, rows, row_version, _explained, loaded):
+        """Save, submit or upload. The new row version goes straight to its store, so a Submit clicked
+        right after Save (before the grid has reloaded) quotes the version just saved, not a stale one."""
         require_role(*ROLES)
         lang = lang_of()
         if not target or ctx.triggered_id is None:
-            return (no_update,) * 6
+            return (no_update,) * 7
         unit, regime, period = target["unit"], target["regime"], target["period"]
+        stored_version = no_update
         try:
             if ctx.triggered_id == "entry-upload":
                 if not contents:
-                    return (no_update,) * 6
+                    return (no_update,) * 7
                 content = base64.b64decode(contents.split(",", 1)[1])
                 with session_scope(engine()) as session:
-                    upload.import_upload(session, current_actor(session), unit, regime, period, filename, content,
-                                         row_version)
+                    stored_version = upload.import_upload(session, current_actor(session), unit, regime, period,
+                                                          filename, content, row_version).row_version
                 done = t("entry_uploaded", lang, file=filename)
             elif ctx.triggered_id == "entry-save":
                 with session_scope(engine()) as session:
                     actor = current_actor(session)
                     layout_ = entry_service.load_grid(session, actor, unit, regime, period).layout
-                    entry_service.save_draft(session, actor, unit, regime, period, values_from_rows(layout_, rows),
-                                             row_version)
+                    stored_version = entry_service.save_draft(session, actor, unit, regime, period,
+                                                              values_from_rows(layout_, rows), row_version).row_version
                 done = t("entry_saved", lang)
             else:
-                _save_and_submit(unit, regime, period, rows, row_version, _explanations(next(s for s in ctx.states_list if isinstance(s, list))))
+                explained = next(state for state in ctx.states_list if isinstance(state, list))
+                _save_and_submit(unit, regime, period, rows, row_version, _explanations(explained))
                 done = t("entry_submitted", lang)
         except ConflictError as exc:
-            return None, None, False, t("entry_conflict", lang, message=str(exc)), None, no_update
+            return None, None, False, t("entry_conflict", lang, message=str(exc)), None, no_update, no_update
         except FiguresRefused as exc:
             if ctx.triggered_id == "entry-upload":
-                return None, None, True, no_update, upload_errors_table(exc.problems, lang, "entry-upload-table"), no_update
+                return (None, None, True, no_update, upload_errors_table(exc.problems, lang, "entry-upload-table"),
+                        no_update, no_update)
             with session_scope(engine()) as session:
                 layout_ = entry_service.load_grid(session, current_actor(session), unit, regime, period).layout
             return (html.P(t("entry_refused", lang), className="entry-error"),
-                    problems_list(exc.problems, layout_, lang, "entry-problem-list"), True, no_update, None, no_update)
+                    problems_list(exc.problems, layout_, lang, "entry-problem-list"), True, no_update, None, no_update,
+                    no_update)
         except IocError as exc:
             return (html.P(t("entry_error", lang, message=str(exc)), className="entry-error", role="alert"),
-                    None, True, no_update, None, no_update)
-        return html.P(done, className="entry-ok"), None, True, no_update, None, (loaded or 0) + 1
+                    None, True, no_update, None, no_update, no_update)
+        return html.P(done, className="entry-ok"), None, True, no_update, None, (loaded or 0) + 1, stored_version
 
     def _save_and_submit(unit: str, regime: str, period: str, rows, row_version: int,
                          explanations: dict[tuple[str, str], str]) -> None:
@@ -318,21 +343,6 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             entry_service.submit(session, current_actor(session), unit, regime, period, row_version,
                                  Signer.for_settings(settings), outlier_comments=explanations or None)
 
-    @app.callback(Output("entry-download", "data"), Output("entry-message", "children", allow_duplicate=True),
-                  Input("entry-xlsx", "n_clicks"), Input("entry-csv", "n_clicks"), State("entry-target", "data"),
-                  prevent_initial_call=True)
-    def download(_xlsx, _csv, target):
-        require_role(*ROLES)
-        lang = lang_of()
-        if not target:
-            return no_update, no_update
-        excel = ctx.triggered_id == "entry-xlsx"
-        try:
-            with session_scope(engine()) as session:
-                grid = entry_service.load_grid(session, current_actor(session), target["unit"], target["regime"],
-                                               target["period"])
-                content = workbook.form_workbook(grid, lang) if excel else workbook.form_csv(grid, lang)
-        except IocError as exc:
-            return no_update, html.P(t("entry_error", lang, message=str(exc)), className="entry-error", role="alert")
-        name = f"{target['unit']}_{target['regime']}_{target['period']}.{'xlsx' if excel else 'csv'}"
-        return dcc.send_bytes(content, name), no_update
+    register_download(app, engine, lang_of, ROLES, buttons={"entry-xlsx": "xlsx", "entry-csv": "csv"},
+                      target="entry-target", download="entry-download", message="entry-message",
+                      report_of=lambda _session, target: (target["unit"], target["regime"], target["period"]))

@@ -36,6 +36,9 @@ from pipelines.tickets import load_tickets
 log = logging.getLogger("ioc.pipelines")
 
 Loader = Callable[[Batch, pd.DataFrame | None], LoadResult]
+# Work a source does inside the batch's transaction before the loader (the writeback source's
+# withdrawal of unapproved figures); returns how many rows it changed (0: nothing written).
+Prelude = Callable[[duckdb.DuckDBPyConnection], int]
 KINDS: dict[str, Loader] = {
     "areas": load_areas,
     "units": load_units,
@@ -141,13 +144,15 @@ def run_ingest(settings: Settings, kind: str, path: Path | None, dry_run: bool =
 
 def ingest_table(settings: Settings, kind: str, table: pd.DataFrame, source: str, dry_run: bool = False,
                  con: duckdb.DuckDBPyConnection | None = None, *, origin: str | None = None,
-                 marks: dict[str, datetime] | None = None) -> BatchReport:
+                 marks: dict[str, datetime] | None = None, prelude: Prelude | None = None) -> BatchReport:
     """Load rows of `kind` that a pull fetched, through the same loaders and transaction as a file.
 
     `source` names the feed (lineage, watermarks); `origin` (e.g. the URL) is recorded as the
     batch's file and named in messages. `marks` are source watermarks committed in the same
     transaction as the rows (moved forward only); a dry run or a failure leaves them as they were.
-    An identical table (same canonical content) adds nothing, not even a batch record."""
+    An identical table (same canonical content) adds nothing, not even a batch record. `prelude` runs
+    first inside the same transaction: both commit together or neither does; when the table is
+    unchanged, the transaction holds the prelude's work alone (committed only if it changed something)."""
     loader = _loader(kind)
     frame = table.copy()
     frame.columns = [str(column).strip().lower() for column in frame.columns]
@@ -156,7 +161,7 @@ def ingest_table(settings: Settings, kind: str, table: pd.DataFrame, source: str
     frame = frame.reset_index(drop=True)
     given = _Input(origin or source, origin or source, _table_digest(frame), lambda: frame)
     return _with_connection(settings, con, lambda lake: _ingest(lake, settings, kind, loader, given, dry_run,
-                                                                source, marks or {}))
+                                                                source, marks or {}, prelude))
 
 
 def _with_connection(settings: Settings, con: duckdb.DuckDBPyConnection | None,
@@ -169,23 +174,29 @@ def _with_connection(settings: Settings, con: duckdb.DuckDBPyConnection | None,
 
 
 def _ingest(con: duckdb.DuckDBPyConnection, settings: Settings, kind: str, loader: Loader, given: _Input,
-            dry_run: bool, source: str | None, marks: dict[str, datetime]) -> BatchReport:
+            dry_run: bool, source: str | None, marks: dict[str, datetime],
+            prelude: Prelude | None = None) -> BatchReport:
     """An unchanged content writes nothing, so a re-run makes no new snapshot."""
     batch = Batch(con=con, settings=settings, kind=kind, path=given.origin, source_name=source)
-    if _already_loaded(con, kind, given.digest):
+    unchanged = _already_loaded(con, kind, given.digest)
+    if unchanged and prelude is None:
         log.info("ingest %s %s: unchanged since its last ingestion, nothing to do", kind, given.label)
         return _report(batch, LoadResult(read=0, loaded=0), unchanged=True)
-    table = given.read()
+    table = None if unchanged else given.read()
     if table is not None:
         log.info("ingest %s %s: read %d rows", kind, given.label, len(table))
     con.execute("BEGIN")
     try:
-        result = loader(batch, table)
-        log.info("ingest %s %s: loaded %d rows, quarantined %d", kind, given.label, result.loaded,
-                 result.quarantined)
-        _record(batch, result, "loaded", given.digest)
+        changed = prelude(con) if prelude is not None else 0
+        if unchanged:
+            result = LoadResult(read=0, loaded=0)
+        else:
+            result = loader(batch, table)
+            log.info("ingest %s %s: loaded %d rows, quarantined %d", kind, given.label, result.loaded,
+                     result.quarantined)
+            _record(batch, result, "loaded", given.digest)
         watermarks.advance(con, marks)
-        con.execute("ROLLBACK" if dry_run else "COMMIT")
+        con.execute("ROLLBACK" if dry_run or (unchanged and not changed) else "COMMIT")
     except BaseException as exc:
         con.execute("ROLLBACK")
         if isinstance(exc, duckdb.Error):
@@ -193,6 +204,8 @@ def _ingest(con: duckdb.DuckDBPyConnection, settings: Settings, kind: str, loade
             raise StoreError(f"ingest {kind} {given.label}: the lake refused the batch ({detail}); "
                              "nothing was stored, run it again") from exc
         raise
+    if unchanged:
+        return _report(batch, result, unchanged=not changed)
     log.info("ingest %s %s: %s batch %s", kind, given.label, "dry run, rolled back" if dry_run else "committed",
              batch.batch_id)
     return _report(batch, result)

@@ -1,89 +1,64 @@
-"""The reporting cycle in a real browser: an officer enters, saves (and meets a colleague's newer
-save), submits; an approver returns with a cell comment; the officer corrects and resubmits;
-the approver sees the changed cell and approves. Screenshots of both pages go to /tmp/shots."""
+"""The whole reporting cycle in a real browser, on the demo's own quarterly commune report (XA-QUY):
+a commune officer enters figures (and meets a colleague's newer save), submits; the receiving
+department's approver returns it with a comment on a cell; the officer sees the comment,
+corrects and resubmits; the department sees exactly which value changed and approves; the
+province office approves; the approved-figures pipeline runs; the figure is on the /indicators
+dashboard with its source submission. It runs on its own copy of the session demo (its own
+gunicorn), so nothing it writes reaches other tests. Screenshots go to /tmp/shots."""
 from __future__ import annotations
 
-import json
-from datetime import date
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from ioc_app.clock import today_ict
 from ioc_app.config import load_settings
-from ioc_app.opdb.models import (
-    Area,
-    Category,
-    Disaggregation,
-    Form,
-    FormVersion,
-    Indicator,
-    Regime,
-    RegimeUnit,
-    Sector,
-    Submission,
-    Unit,
-)
+from ioc_app.opdb.models import Area, Regime, Submission, Unit, User
 from ioc_app.opdb.session import engine_for, session_scope
-from ioc_app.opdb.users import create_user
 from tests.browser import chromium, log_in, record_foreign_requests
+from tests.conftest import ISSUED_PASSWORD, finish_first_login
+from tests.demo_instance import Server
+from tests.writeback_fixtures import copy_installation, quarter_code
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/shots")
-OFFICER = ("tst_officer", "Can-bo-xa-2026!")
-COLLEAGUE = ("tst_officer2", "Can-bo-xa-2026!")
-APPROVER = ("tst_approver", "Phe-duyet-2026!")
-REGIME = "TST-QUY"
-UNIT = "TST.XA"
-ROWS = ("TST.HO", "TST.LUA")
-
-
-def _quarter_code(day: date) -> str:
-    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
-
-
-def _catalog(session, quarter_start: date) -> None:
-    """A province office with one commune reporting a two-indicator quarterly form."""
-    session.add(Sector(code="TST", name_vi="Thử nghiệm", name_en="Test"))
-    if session.get(Disaggregation, "total") is None:
-        session.add(Disaggregation(code="total", name_vi="Tổng số", name_en="Total"))
-    if session.get(Category, "total") is None:
-        session.add(Category(code="total", disaggregation_code="total", name_vi="Tổng số", name_en="Total"))
-    for code, name, unit, kind in (("TST.HO", "Số hộ nghèo", "hộ", "integer"),
-                                   ("TST.LUA", "Diện tích lúa gieo trồng", "ha", "number")):
-        session.add(Indicator(code=code, name_vi=name, name_en=name, unit=unit, sector_code="TST", frequency="quarter",
-                              aggregation="sum", direction="down", value_type=kind, level="commune"))
-    session.add(Form(code="TST-BM", name_vi="Biểu thử nghiệm", name_en="Test form"))
-    session.flush()
-    session.add(FormVersion(form_code="TST-BM", version=1, valid_from=date(2020, 1, 1), rows=json.dumps(list(ROWS)),
-                            columns=json.dumps(["total"]), created_by="test"))
-    office = Unit(code="TST.TINH", name="Văn phòng thử nghiệm", kind="office")
-    session.add(office)
-    session.flush()
-    session.add(Area(key="TST.XA", code="TST", name="Xã Thử Nghiệm", level="commune"))
-    commune = Unit(code=UNIT, name="Xã Thử Nghiệm", kind="commune", parent_id=office.id, area_key="TST.XA")
-    session.add(commune)
-    session.add(Regime(code=REGIME, name_vi="Báo cáo quý thử nghiệm", name_en="Test quarterly report",
-                       kind="periodic", period_type="quarter", form_code="TST-BM", cutoff_day=0, deadline_days=10,
-                       start_date=quarter_start))
-    session.flush()
-    session.add(RegimeUnit(regime_code=REGIME, unit_id=commune.id))
-    for (name, password), role, unit in ((OFFICER, "officer", UNIT), (COLLEAGUE, "officer", UNIT),
-                                         (APPROVER, "approver", "TST.TINH")):
-        create_user(session, name, role, password, unit, must_change_password=False)
+PASSWORD = "Nhap-lieu-2026!"
+REGIME = "XA-QUY"
+OFFICER, COLLEAGUE, DEPARTMENT, OFFICE = "cycle_officer", "cycle_officer2", "cycle_approver_so", "cycle_approver"
+WAIT = 60_000
+RETURN_NOTE = "Sản lượng lúa gấp 10 lần kỳ trước, kiểm tra lại đơn vị tính"
 
 
 @pytest.fixture(scope="module")
-def setup(demo):
-    url = load_settings(demo.config).database_url
+def cycle(demo, tmp_path_factory):
+    """A copy of the demo with the officers of the demo officer's commune and the approvers of its chain."""
+    instance = copy_installation(demo, tmp_path_factory.mktemp("cycle") / "ioc")
+    url = load_settings(instance.config).database_url
     engine = engine_for(url)
     with session_scope(engine) as session:
-        today = today_ict()
-        _catalog(session, date(today.year, (today.month - 1) // 3 * 3 + 1, 1))
-    yield engine, _quarter_code(today)
-    engine.dispose()
+        demo_officer = session.scalar(select(User).where(User.username == "officer"))
+        unit = session.get(Unit, demo_officer.unit_id)
+        regime = session.get(Regime, REGIME)
+        receiver = session.get(Unit, regime.receiver_unit_id)
+        office = session.get(Unit, unit.parent_id)
+        names = {"unit": unit.code, "unit_name": unit.name, "area": session.get(Area, unit.area_key).name,
+                 "department": receiver.name,
+                 "office": office.name}
+        codes = {OFFICER: unit.code, COLLEAGUE: unit.code, DEPARTMENT: receiver.code, OFFICE: office.code}
+    for name, unit_code in codes.items():
+        role = "officer" if name in (OFFICER, COLLEAGUE) else "approver"
+        instance.ioc("user", "create", name, "--role", role, "--unit", unit_code, "--password-stdin",
+                     stdin=ISSUED_PASSWORD + "\n")
+        finish_first_login(url, name, ISSUED_PASSWORD, PASSWORD)
+    server = Server(instance)
+    try:
+        yield instance, server, engine, names
+    finally:
+        server.stop()
+        engine.dispose()
 
 
 def _cell(page, grid: str, row: str, col: str = "v0"):
@@ -91,107 +66,168 @@ def _cell(page, grid: str, row: str, col: str = "v0"):
 
 
 def _type(page, row: str, value: str) -> None:
-    _cell(page, "entry-grid", row, "v0").click()
+    _cell(page, "entry-grid", row).click()
     page.keyboard.press("Control+A")
     page.keyboard.type(value)
     page.keyboard.press("Enter")
 
 
-def _open_report(page, base_url: str) -> None:
+def _open_report(page, base_url: str, period: str) -> list[str]:
+    """Open this quarter's XA-QUY report from the list of what is due; the grid's row ids."""
     page.goto(base_url + "/entry")
-    page.locator("#entry-due-table tr", has_text="thử nghiệm").get_by_role("button").click()
-    page.wait_for_selector("#entry-grid .ag-row[row-id='TST.HO']", timeout=30_000)
+    page.locator("#entry-due-table tr", has_text="Báo cáo quý cấp xã").filter(has_text=period) \
+        .get_by_role("button").click()
+    page.wait_for_selector("#entry-grid .ag-row", timeout=WAIT)
+    assert period in page.locator("#entry-title").inner_text()
+    return page.locator("#entry-grid .ag-center-cols-container .ag-row").evaluate_all(
+        "rows => rows.map(r => r.getAttribute('row-id'))")
 
 
-def _open_inbox(page, base_url: str) -> None:
+def _open_inbox(page, base_url: str, unit_name: str) -> None:
     page.goto(base_url + "/approvals")
-    page.locator("#ap-inbox-table tr", has_text="Xã Thử Nghiệm").get_by_role("button").click()
-    page.wait_for_selector("#ap-grid .ag-row[row-id='TST.HO']", timeout=30_000)
+    page.locator("#ap-inbox-table tr", has_text=unit_name).get_by_role("button").click()
+    page.wait_for_selector("#ap-grid .ag-row", timeout=WAIT)
 
 
-def _submission(engine, period: str) -> Submission:
+def _submission(engine, unit: str, period: str) -> Submission:
     with session_scope(engine) as session:
-        unit = session.query(Unit).filter_by(code=UNIT).one()
-        return session.query(Submission).filter_by(unit_id=unit.id, regime_code=REGIME, period_code=period).one()
+        unit_id = session.scalar(select(Unit.id).where(Unit.code == unit))
+        return session.scalars(select(Submission).where(Submission.unit_id == unit_id, Submission.regime_code == REGIME,
+                                                        Submission.period_code == period)).one()
 
 
-def _colleague_saves(engine, period: str) -> None:
+def _colleague_saves(engine, unit: str, period: str, rows: list[str]) -> None:
     from ioc_app.writeback import entry
     from ioc_app.writeback.actor import actor_for
 
     with session_scope(engine) as session:
-        entry.save_draft(session, actor_for(session, COLLEAGUE[0]), UNIT, REGIME, period,
-                         {("TST.HO", "total"): 100.0, ("TST.LUA", "total"): 40.0}, 0)
+        entry.save_draft(session, actor_for(session, COLLEAGUE), unit, REGIME, period,
+                         {(row, "total"): 100.0 for row in rows}, 0)
 
 
-def test_enter_return_correct_approve(server, setup):
-    engine, period = setup
+def _pick(page, dropdown: str, text: str) -> None:
+    page.locator(f"#{dropdown}").click()
+    page.locator(".dash-dropdown-search").fill(text)
+    page.locator(".dash-dropdown-option").first.click()
+
+
+def _page(browser):
+    """A desktop page; the machine running the tests may be busy, so waits are generous."""
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.set_default_timeout(WAIT)
+    return page
+
+
+def _approve(browser, base_url: str, who: str, unit_name: str, expected: str, shot: str) -> None:
+    approver = _page(browser)
+    log_in(approver, base_url, who, PASSWORD)
+    _open_inbox(approver, base_url, unit_name)
+    approver.click("#ap-approve")
+    expect(approver.locator("#ap-message")).to_contain_text(expected, timeout=WAIT)
+    approver.screenshot(path=str(SHOTS / shot), full_page=True)
+    expect(approver.locator("#ap-inbox")).not_to_contain_text(unit_name, timeout=WAIT)
+
+
+def test_commune_report_from_entry_to_the_dashboard(cycle):
+    instance, server, engine, names = cycle
+    unit, unit_name, period = names["unit"], names["unit_name"], quarter_code(today_ict())
     SHOTS.mkdir(exist_ok=True)
     with chromium() as browser:
-        officer = browser.new_page(viewport={"width": 1440, "height": 900})
+        officer = _page(browser)
         officer.on("dialog", lambda dialog: dialog.accept())
         foreign = record_foreign_requests(officer, server.url)
-        log_in(officer, server.url, *OFFICER)
-        _open_report(officer, server.url)
-        assert period in officer.locator("#entry-title").inner_text()
+        log_in(officer, server.url, OFFICER, PASSWORD)
+        officer.goto(server.url + "/entry")
+        # nothing to click before a report is open
+        expect(officer.locator("#entry-actions")).to_be_hidden(timeout=WAIT)
+        rows = _open_report(officer, server.url, period)
+        first, second = rows[0], rows[1]
 
-        _type(officer, "TST.HO", "120")
-        _colleague_saves(engine, period)
-        _type(officer, "TST.LUA", "45.5")
+        # a colleague saves while the officer types: the officer's save is refused, nothing overwritten
+        _type(officer, first, "2500")
+        _colleague_saves(engine, unit, period, rows)
+        _type(officer, second, "90")
         officer.click("#entry-save")
         officer.wait_for_selector("#entry-conflict:not([hidden])")
-        assert COLLEAGUE[0] in officer.locator("#entry-conflict-text").inner_text()
-        assert _cell(officer, "entry-grid", "TST.HO").inner_text() == "120"
+        assert COLLEAGUE in officer.locator("#entry-conflict-text").inner_text()
+        assert _cell(officer, "entry-grid", first).inner_text() == "2500"
         officer.click("#entry-reload")
         officer.wait_for_selector("#entry-conflict[hidden]", state="attached")
-        assert _cell(officer, "entry-grid", "TST.HO").inner_text() == "100"
+        assert _cell(officer, "entry-grid", first).inner_text() == "100"
 
-        _type(officer, "TST.HO", "120")
-        _type(officer, "TST.LUA", "45.5")
+        _type(officer, first, "2500")
+        _type(officer, second, "90")
         officer.click("#entry-save")
-        officer.wait_for_selector("#entry-message .entry-ok")
+        expect(officer.locator("#entry-message")).to_contain_text("Nộp báo cáo", timeout=WAIT)  # what to do next
         officer.click("#entry-submit")
         officer.wait_for_selector("#entry-status.entry-status-submitted")
-        assert officer.locator("#entry-locked").is_visible()
-        assert _submission(engine, period).version == 1
-        officer.screenshot(path=str(SHOTS / "entry-submitted.png"), full_page=True)
+        waiting = f"đang chờ {names['department']} duyệt"
+        expect(officer.locator("#entry-locked")).to_contain_text(waiting, timeout=WAIT)
+        assert _submission(engine, unit, period).version == 1
+        officer.screenshot(path=str(SHOTS / "cycle-1-submitted.png"), full_page=True)
 
-        approver = browser.new_page(viewport={"width": 1440, "height": 900})
-        foreign += record_foreign_requests(approver, server.url)
-        log_in(approver, server.url, *APPROVER)
-        _open_inbox(approver, server.url)
-        _cell(approver, "ap-grid", "TST.HO").click()
-        approver.wait_for_selector("#ap-cell:has-text('TST.HO')")
-        approver.fill("#ap-cell-text", "Số hộ nghèo tăng bất thường, kiểm tra lại")
-        approver.click("#ap-cell-add")
-        approver.wait_for_selector("#ap-cell-list li")
-        approver.fill("#ap-return-comment", "Xem lại số hộ nghèo")
-        approver.click("#ap-return")
-        approver.wait_for_selector("#ap-message .entry-ok")
-        assert _submission(engine, period).status == "returned"
+        department = _page(browser)
+        foreign += record_foreign_requests(department, server.url)
+        log_in(department, server.url, DEPARTMENT, PASSWORD)
+        _open_inbox(department, server.url, unit_name)
+        _cell(department, "ap-grid", first).click()
+        department.wait_for_selector(f"#ap-cell:has-text('{first}')")
+        department.fill("#ap-cell-text", RETURN_NOTE)
+        department.click("#ap-cell-add")
+        department.wait_for_selector("#ap-cell-list li")
+        department.fill("#ap-return-comment", "Đề nghị xem lại sản lượng")
+        department.screenshot(path=str(SHOTS / "cycle-2-return.png"), full_page=True)
+        department.click("#ap-return")
+        department.wait_for_selector("#ap-message .entry-ok")
+        assert _submission(engine, unit, period).status == "returned"
 
-        _open_report(officer, server.url)
-        returned = _cell(officer, "entry-grid", "TST.HO")
+        _open_report(officer, server.url, period)
+        returned = _cell(officer, "entry-grid", first)
         assert "entry-cell-returned" in returned.get_attribute("class")
-        assert "kiểm tra lại" in returned.get_attribute("title")
-        assert "Xem lại số hộ nghèo" in officer.locator("#entry-status").inner_text()
-        assert "kiểm tra lại" in officer.locator("#entry-return-comments").inner_text()
-        officer.screenshot(path=str(SHOTS / "entry-returned.png"), full_page=True)
-        _type(officer, "TST.HO", "95")
+        assert RETURN_NOTE in returned.get_attribute("title")
+        assert "Đề nghị xem lại sản lượng" in officer.locator("#entry-status").inner_text()
+        assert RETURN_NOTE in officer.locator("#entry-return-comments").inner_text()
+        officer.screenshot(path=str(SHOTS / "cycle-3-returned.png"), full_page=True)
+        _type(officer, first, "250")
         officer.click("#entry-submit")
         officer.wait_for_selector("#entry-status.entry-status-submitted")
 
-        _open_inbox(approver, server.url)
-        changed = _cell(approver, "ap-grid", "TST.HO")
+        _open_inbox(department, server.url, unit_name)
+        changed = _cell(department, "ap-grid", first)
         assert "entry-cell-changed" in changed.get_attribute("class")
-        assert "120" in changed.get_attribute("title")
-        assert "entry-cell-changed" not in _cell(approver, "ap-grid", "TST.LUA").get_attribute("class")
-        assert approver.locator("#ap-events-table tbody tr").count() >= 3
-        approver.screenshot(path=str(SHOTS / "approvals-review.png"), full_page=True)
-        approver.click("#ap-approve")
-        approver.wait_for_selector("#ap-message .entry-ok")
-        approved = _submission(engine, period)
-        assert (approved.status, approved.version) == ("approved", 2)
-        approver.wait_for_selector("#ap-detail[hidden]", state="attached")
-        expect(approver.locator("#ap-inbox")).not_to_contain_text("Xã Thử Nghiệm")
+        assert "2.500" in changed.get_attribute("title")
+        assert "entry-cell-changed" not in _cell(department, "ap-grid", second).get_attribute("class")
+        assert "2.500 → 250" in department.locator("#ap-change-list").inner_text()
+        assert department.locator("#ap-change-list li").count() == 1
+        assert department.locator("#ap-events-table tbody tr").count() == 3
+        department.screenshot(path=str(SHOTS / "cycle-4-changes.png"), full_page=True)
+        department.click("#ap-approve")
+        expect(department.locator("#ap-message")).to_contain_text(names["office"], timeout=WAIT)
+        after_department = _submission(engine, unit, period)
+        assert (after_department.status, after_department.version) == ("submitted", 2)
+
+        _approve(browser, server.url, OFFICE, unit_name, "lên bảng chỉ tiêu", "cycle-5-approved.png")
+        assert _submission(engine, unit, period).status == "approved"
+        _open_report(officer, server.url, period)
+        expect(officer.locator("#entry-locked")).to_contain_text("đã khóa", timeout=WAIT)
+
+        pulled = instance.ioc("ingest", "reports", "--writeback")
+        assert "writeback" in pulled.stdout and "quarantined      0" in pulled.stdout, pulled.stdout
+
+        leader = department
+        leader.goto(server.url + "/indicators")
+        leader.wait_for_selector("#ind-kpi-value .ioc-kpi-value", timeout=WAIT)
+        _pick(leader, "ind-code", first)
+        leader.wait_for_selector("#ind-communes-table", timeout=WAIT)
+        _pick(leader, "ind-period", period)
+        commune_rows = leader.locator("#ind-communes-table tbody tr")
+        expect(leader.locator("#ind-communes-table")).to_contain_text("250", timeout=WAIT)
+        # the map draws the communes in the table's order: click the officer's commune
+        position = next(i for i, text in enumerate(commune_rows.all_inner_texts()) if names["area"] in text)
+        leader.locator("#ind-map path.choroplethlocation").nth(position).click(force=True)
+        expect(leader.locator("#ind-crumb-commune")).to_contain_text(names["area"], timeout=WAIT)
+        sources = leader.locator("#ind-sources-table tbody tr")
+        expect(sources.first).to_contain_text(f"{unit}/{period}/v2/", timeout=WAIT)
+        assert "250" in sources.first.inner_text() and "writeback" in sources.first.inner_text()
+        leader.screenshot(path=str(SHOTS / "cycle-6-dashboard.png"), full_page=True)
     assert foreign == []

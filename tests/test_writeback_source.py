@@ -20,7 +20,7 @@ from ioc_app.opdb.periods import fill_periods
 from ioc_app.opdb.session import engine_for, migrate, session_scope
 from ioc_app.writeback import approval
 from ioc_app.writeback.actor import Actor
-from pipelines import run_ingest, watermarks
+from pipelines import ingest, run_ingest, watermarks
 from pipelines.pulls import approved
 from tests import pg
 from tests.demo_instance import IOC, REPO, clean_env, write_store_config
@@ -311,3 +311,56 @@ def test_cli_pulls_the_configured_writeback_source(tmp_path, place):
     assert refused.returncode == 1
     assert refused.stderr.strip().splitlines()[-1] == (
         "error: ingest tickets: --writeback feeds reports only (ioc ingest reports --writeback)")
+
+
+CRASH_PULL = """
+import os, sys
+from ioc_app.config import load_settings
+from pipelines import ingest
+from pipelines.pulls import approved
+
+def crash(batch, table):
+    os._exit(3)  # the process dies after the withdrawal ran, before the batch commits
+
+ingest.KINDS["reports"] = crash
+approved.pull(load_settings(sys.argv[1]), sys.argv[2])
+"""
+
+
+def test_a_withdrawal_and_new_approvals_commit_together_or_not_at_all(stores, place, monkeypatch):
+    settings, engine = stores
+    commune = place["commune"]
+    approver = yearly_regime_and_office_approver(engine)
+    first = submit(engine, "XA1", "2025", "approved", [("POP", "total", commune, 1200.0)], approved_at=T0,
+                   regime="R")
+    approved.pull(settings, SOURCE)
+    act(engine, approval.unapprove, approver, first, "census base revised")
+    second = submit(engine, "XA1", "2025-10", "approved", [("RATE", "total", commune, 12.0)],
+                    approved_at=T0 + timedelta(hours=1), regime="R")
+    state = ("SELECT submission_id, value FROM fact_indicator_value ORDER BY submission_id", "SELECT status, "
+             "rows_read FROM ingest_batch WHERE kind = 'reports' ORDER BY started_at, status",
+             "SELECT watermark FROM source_watermark", "SELECT area_key, value FROM agg_indicator_area "
+             "WHERE indicator_code = 'POP' AND category_code = 'total' ORDER BY level")
+    before = [rows(settings, sql) for sql in state]
+    assert before[0] == [(f"XA1/2025/v1/{first}", 1200.0)]
+
+    crashed = subprocess.run([*IOC[:1], "-c", CRASH_PULL, str(settings.base_dir / "config.yaml"), SOURCE],
+                             capture_output=True, text=True, cwd=REPO, env=clean_env(), timeout=120)
+    assert crashed.returncode == 3, crashed.stderr
+    assert [rows(settings, sql) for sql in state] == before  # killed mid-batch: neither is visible
+
+    def refuse(batch, table):
+        raise StoreError("the reports loader failed")
+
+    monkeypatch.setitem(ingest.KINDS, "reports", refuse)
+    with pytest.raises(StoreError, match="the reports loader failed"):
+        approved.pull(settings, SOURCE)
+    assert [rows(settings, sql) for sql in state] == before  # a failure of the new approvals keeps the old figures
+    monkeypatch.undo()
+
+    report = approved.pull(settings, SOURCE)
+    assert report.loaded == 1
+    assert rows(settings, state[0]) == [(f"XA1/2025-10/v1/{second}", 12.0)]
+    assert rows(settings, state[3]) == []
+    assert [status for status, _ in rows(settings, state[1])][-2:] in (["loaded", "withdrawn"],
+                                                                        ["withdrawn", "loaded"])

@@ -15,6 +15,10 @@ Use in a test module one of these two lines:
     pytest_plugins = ("tests.writeback_fixtures",)
     from tests.writeback_fixtures import wb, wb_database, wb_engine, wb_session, wb_url  # noqa: F401
 
+`copy_installation(instance, root)` copies a whole installation (the session demo) into
+`root` for a test that changes its stores (a browser cycle that approves and ingests), so
+nothing it writes reaches the other tests.
+
 (PYTEST_DONT_REWRITE: this module holds no asserts; the marker keeps pytest from warning
 when a test module imported it before it was registered as a plugin.)
 
@@ -25,7 +29,10 @@ exception is deleted after the test (audit entries stay: the log is append-only)
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 from datetime import date
 from types import SimpleNamespace
 
@@ -57,6 +64,7 @@ from ioc_app.opdb.periods import fill_periods
 from ioc_app.opdb.session import engine_for, migrate
 from ioc_app.writeback.actor import Actor
 from tests import pg
+from tests.demo_instance import Instance
 
 OFFICE, DEPT_A, DEPT_B, COMMUNE1, COMMUNE2 = "WB_OFFICE", "WB_DEPT_A", "WB_DEPT_B", "WB_XA1", "WB_XA2"
 POP, RATE, INCOME = "WB_POP", "WB_RATE", "WB_INCOME"
@@ -206,3 +214,18 @@ def wb_session(wb_engine) -> Iterator[Session]:
         session.rollback()
         session.close()
         clear_reports(wb_engine)
+
+
+def copy_installation(instance: Instance, root: Path) -> Instance:
+    """`instance` (SQLite operational DB and lake catalog, as the demo) copied into `root`.
+
+    The lake's files keep their paths relative to its data path; the catalog records that data
+    path itself, so the copy's catalog is pointed at its own folder."""
+    shutil.copytree(instance.root, root, ignore=shutil.ignore_patterns("serve-*.log"))
+    copy = Instance(root, root / instance.config.name)
+    catalog = root / "data" / "lake" / "catalog.sqlite"
+    with sqlite3.connect(catalog) as con:
+        con.execute("UPDATE ducklake_metadata SET value = ? WHERE key = 'data_path'",
+                    [f"{root / 'data' / 'lake' / 'files'}/"])
+    con.close()
+    return copy

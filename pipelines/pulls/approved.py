@@ -18,7 +18,8 @@ into report rows and ingests them as one batch that also moves the watermark.
 - Withdrawal: a submission unapproved after the watermark (minus OVERLAP) and not approved
   again since loses every version of its figures in the lake (facts deleted, their rollup
   partitions rebuilt, a `withdrawn` ingest_batch record, the watermark moved to the
-  unapproval), before the batch of new approvals; approved again, it comes back as a new
+  unapproval), in the same lake transaction as the batch of new approvals (a hook of
+  pipelines.ingest.ingest_table: a failure or a crash leaves neither); approved again, it comes back as a new
   approval. The decision rests on the submission's state now, so re-reading an old
   unapproval (overlap, crash, retry) never removes figures of an approved report.
 """
@@ -111,11 +112,10 @@ def _read(settings: Settings, since: datetime | None) -> tuple[pd.DataFrame, pd.
         engine.dispose()
 
 
-def withdraw(settings: Settings, source_name: str, withdrawn: pd.DataFrame, con: duckdb.DuckDBPyConnection,
-             dry_run: bool = False) -> int:
-    """Delete the lake figures of `withdrawn` submissions and rebuild their rollup partitions, as one
-    transaction that also records the batch and moves the watermark; returns the facts removed (0: nothing
-    written)."""
+def withdraw(settings: Settings, source_name: str, withdrawn: pd.DataFrame, con: duckdb.DuckDBPyConnection) -> int:
+    """Inside the caller's transaction (the batch of new approvals): delete the lake figures of `withdrawn`
+    submissions, rebuild their rollup partitions, record a `withdrawn` batch and move the watermark to the
+    latest unapproval; returns the facts removed (0: nothing written)."""
     if not len(withdrawn):
         return 0
     con.register("withdrawn_frame", withdrawn)
@@ -131,42 +131,32 @@ def withdraw(settings: Settings, source_name: str, withdrawn: pd.DataFrame, con:
     if not removed:
         return 0
     batch = Batch(con=con, settings=settings, kind="reports", path=None, source_name=source_name)
-    con.execute("BEGIN")
-    try:
-        con.execute("DELETE FROM lake.main.fact_indicator_value "
-                    "WHERE submission_id IN (SELECT submission_id FROM withdrawn_facts)")
-        con.execute("CREATE OR REPLACE TEMP TABLE withdrawn_periods AS "
-                    "SELECT DISTINCT indicator_code, period FROM withdrawn_facts")
-        rollups.indicators(con, "withdrawn_periods")
-        con.execute("INSERT INTO lake.main.ingest_batch VALUES (?, 'reports', ?, ?, ?, ?, ?, 0, 0, 'withdrawn', NULL)",
-                    [batch.batch_id, batch.source, f"opdb:{shown(parse_url(settings.database_url))}",
-                     batch.started_at, now_ict().replace(microsecond=0), removed])
-        watermarks.advance(con, {source_name: withdrawn["unapproved_at"].max()})
-        con.execute("ROLLBACK" if dry_run else "COMMIT")
-    except BaseException as exc:
-        con.execute("ROLLBACK")
-        if isinstance(exc, duckdb.Error):
-            detail = str(exc).strip().splitlines()[0]
-            raise StoreError(f"withdrawing unapproved figures: the lake refused it ({detail}); nothing was "
-                             "removed, run it again") from exc
-        raise
-    log.info("writeback %s: %d figures of %d unapproved submissions withdrawn%s", source_name, removed,
-             len(withdrawn), " (dry run, rolled back)" if dry_run else "")
+    con.execute("DELETE FROM lake.main.fact_indicator_value "
+                "WHERE submission_id IN (SELECT submission_id FROM withdrawn_facts)")
+    con.execute("CREATE OR REPLACE TEMP TABLE withdrawn_periods AS "
+                "SELECT DISTINCT indicator_code, period FROM withdrawn_facts")
+    rollups.indicators(con, "withdrawn_periods")
+    con.execute("INSERT INTO lake.main.ingest_batch VALUES (?, 'reports', ?, ?, ?, ?, ?, 0, 0, 'withdrawn', NULL)",
+                [batch.batch_id, batch.source, f"opdb:{shown(parse_url(settings.database_url))}",
+                 batch.started_at, now_ict().replace(microsecond=0), removed])
+    watermarks.advance(con, {source_name: withdrawn["unapproved_at"].max()})
+    log.info("writeback %s: %d figures of %d unapproved submissions withdrawn", source_name, removed,
+             len(withdrawn))
     return int(removed)
 
 
 def pull(settings: Settings, source_name: str, dry_run: bool = False,
          con: duckdb.DuckDBPyConnection | None = None) -> BatchReport:
-    """Withdraw the figures of submissions unapproved since `source_name`'s watermark, then ingest the
-    figures approved since then as one reports batch.
+    """Withdraw the figures of submissions unapproved since `source_name`'s watermark and ingest the
+    figures approved since then, as one reports batch (one lake transaction: both or neither).
 
     Raises StoreError (nothing stored, watermark unchanged) when the operational DB cannot be read."""
     with lake(settings, con) as lake_con:
         since = watermarks.read(lake_con, source_name)
         withdrawn, table = _read(settings, since - OVERLAP if since else None)
-        withdraw(settings, source_name, withdrawn, lake_con, dry_run)
         mark = table["approved_at"].max() if len(table) else None
         table["approved_at"] = table["approved_at"].map(lambda moment: moment.isoformat(sep=" "))
         return ingest_table(settings, "reports", table, source_name, dry_run, lake_con,
                             origin=f"opdb:{shown(parse_url(settings.database_url))}",
-                            marks={source_name: mark} if mark is not None else None)
+                            marks={source_name: mark} if mark is not None else None,
+                            prelude=lambda con: withdraw(settings, source_name, withdrawn, con))

@@ -27,6 +27,16 @@ TEXTS: dict[str, dict[str, str]] = {
                         "en": "Click a cell to type, Enter moves down. Coloured cells carry a note: "
                               "point at the cell to read it."},
     "entry_locked": {"vi": "Chỉ xem, không sửa được: {reason}", "en": "Read only: {reason}"},
+    "entry_locked_submitted": {"vi": "Đã nộp lúc {at}, đang chờ {unit} duyệt: chỉ xem, không sửa được. "
+                                     "Nếu cần sửa, đề nghị người duyệt trả lại báo cáo.",
+                               "en": "Submitted at {at}, awaiting {unit}: read only. To change a figure, "
+                                     "ask the approver to return the report."},
+    "entry_locked_approved": {"vi": "Số liệu đã được duyệt lúc {at} và đã khóa.",
+                              "en": "The figures were approved at {at} and are locked."},
+    "entry_locked_not_open": {"vi": "Kỳ này mở nhập từ ngày {day}.", "en": "Entry for this period opens on {day}."},
+    "entry_locked_closed": {"vi": "Đã hết hạn nhập (ngày {day}). Muốn nộp muộn, đề nghị cấp duyệt cho phép "
+                                  "nhập bổ sung.",
+                            "en": "Entry closed on {day}. To report late, ask your approver for an exception."},
     "entry_save": {"vi": "Lưu nháp", "en": "Save draft"},
     "entry_submit": {"vi": "Nộp báo cáo", "en": "Submit"},
     "entry_submit_confirm": {"vi": "Nộp báo cáo này để cấp trên duyệt? Sau khi nộp sẽ không sửa được, "
@@ -45,8 +55,12 @@ TEXTS: dict[str, dict[str, str]] = {
                              "lưu. Số bạn vừa gõ vẫn còn trong bảng: hãy ghi lại trước khi tải lại. ({message})",
                        "en": "Someone else saved this report after you opened it, so your figures were not "
                              "saved. What you typed is still in the grid: note it before you reload. ({message})"},
-    "entry_saved": {"vi": "Đã lưu nháp.", "en": "Draft saved."},
-    "entry_submitted": {"vi": "Đã nộp báo cáo.", "en": "Report submitted."},
+    "entry_saved": {"vi": "Đã lưu nháp. Khi đã nhập đủ, bấm \u201cNộp báo cáo\u201d để gửi lên cấp duyệt.",
+                    "en": "Draft saved. When every figure is in, choose \u201cSubmit\u201d to send it for approval."},
+    "entry_submitted": {"vi": "Đã nộp báo cáo. Kết quả duyệt hiện ở cột Trạng thái của bảng \u201cBáo cáo cần "
+                              "nộp\u201d; nếu bị trả lại, mở báo cáo để xem ý kiến và sửa.",
+                        "en": "Report submitted. The approval shows in the Status column of \u201cReports to "
+                              "send\u201d; if it is returned, open it to read the comments and correct."},
     "entry_uploaded": {"vi": "Đã nhận số liệu từ tệp {file}.", "en": "Figures read from {file} and saved."},
     "entry_refused": {"vi": "Chưa lưu được: vui lòng sửa các ô dưới đây.",
                       "en": "Not saved: please correct the cells below."},
@@ -57,8 +71,10 @@ TEXTS: dict[str, dict[str, str]] = {
                             "en": "Figures unusual against earlier periods: please explain (optional)"},
     "entry_explain_placeholder": {"vi": "Lý do (ví dụ: mùa vụ, sự kiện đặc biệt...)",
                                   "en": "Why (e.g. season, a special event...)"},
-    "entry_returned_title": {"vi": "Người duyệt đề nghị xem lại các ô sau (tô màu cam):",
-                             "en": "The approver asks you to check these cells (in orange):"},
+    "entry_returned_title": {"vi": "Người duyệt đề nghị xem lại các ô sau (tô màu cam). Sửa xong, bấm "
+                                   "\u201cNộp báo cáo\u201d để nộp lại:",
+                             "en": "The approver asks you to check these cells (in orange). When corrected, "
+                                   "choose \u201cSubmit\u201d to send it again:"},
     "entry_mark_returned": {"vi": "Ý kiến của {who}: {text}", "en": "{who} commented: {text}"},
     "entry_mark_unusual": {"vi": "Khác thường: {reason}", "en": "Unusual: {reason}"},
     "entry_mark_changed": {"vi": "Lần nộp trước: {old}", "en": "Previous submission: {old}"},
