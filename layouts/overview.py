@@ -11,6 +11,7 @@ from ioc_app.config import Settings
 from ioc_app.geo import boundaries
 from ioc_app.queries import overview as q
 from ioc_app.queries.scope import Scope
+from ioc_app.web.access import current_scope
 from ioc_app.web.i18n import number, percent, signed, t, when
 from ioc_app.web.query_cache import QueryCache
 from layouts.figures import BLUE, GREEN, ORANGE, TOPOJSON_URL, font_px, map_figure
@@ -149,7 +150,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
     headline_codes = tuple(settings.ui.headline_indicators)
 
     def scope() -> Scope:
-        return Scope(settings.province_code)
+        return current_scope(settings)
 
     app.clientside_callback("function(n) { return window.innerWidth; }",
                             Output("ov-viewport", "data"), Input("ov-refresh", "n_intervals"))

@@ -13,8 +13,8 @@ from ioc_app.web.access import has_role
 from ioc_app.web.i18n import t
 from ioc_app.web.lake_reader import LakeReader
 from ioc_app.web.query_cache import QueryCache
-from layouts import (approvals, audit, catalogs, compliance, devices, entry, feedback, indicators, overview, pipelines,
-                     wall)
+from layouts import (accounts, approvals, audit, catalogs, compliance, devices, entry, feedback, indicators, overview,
+                     pipelines, wall)
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ PAGES = (
     Page("/compliance", "compliance", compliance, compliance.ROLES),
     Page("/catalogs", "catalogs", catalogs, catalogs.ROLES),
     Page("/audit", "audit", audit, audit.ROLES),
+    Page("/accounts", "accounts", accounts, accounts.ROLES),
     Page("/pipelines", "pipelines", pipelines, pipelines.ROLES),
     Page("/wall", "wall", wall, kiosk=True),
 )

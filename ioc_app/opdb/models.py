@@ -422,3 +422,18 @@ class AuditEntry(Base):
     new_value: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AccountHandover(Base):
+    """The person behind an account changed (R-34): who handed it to whom, when, why, recorded by whom."""
+
+    __tablename__ = "account_handovers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    from_name: Mapped[str | None] = mapped_column(String(200))
+    to_name: Mapped[str] = mapped_column(String(200))
+    handed_over_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=now_ict)

@@ -1,9 +1,9 @@
 """Interface texts of the write-back pages, one module per page, merged into ioc_app.web.i18n.TEXTS."""
 from __future__ import annotations
 
-from ioc_app.web.texts import approvals, audit, catalogs, compliance, devices, entry, feedback, indicators
+from ioc_app.web.texts import accounts, approvals, audit, catalogs, compliance, devices, entry, feedback, indicators
 
-MODULES = (indicators, feedback, devices, catalogs, entry, approvals, compliance, audit)
+MODULES = (indicators, feedback, devices, catalogs, entry, approvals, compliance, audit, accounts)
 
 
 def merged(base: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
