@@ -15,7 +15,7 @@ from ioc_app.config import Settings
 from ioc_app.geo import boundaries
 from ioc_app.queries import devices as q
 from ioc_app.queries import wall as w
-from ioc_app.queries.scope import Scope
+from ioc_app.queries.scope import Scope, scoped_geojson
 from ioc_app.web.access import current_scope, require_role
 from ioc_app.web.i18n import TEXTS, number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
@@ -243,7 +243,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             ("detail", t("dv_col_detail", lang), None),
         ], "dv-events-table", t("dv_no_events", lang))
         names = dict(zip(states["camera_id"], states["name"]))
-        return (f"› {names[camera]}" if camera else None, kpis, camera_map(geojson, states, camera, lang, size),
+        shapes = scoped_geojson(geojson, scope())
+        return (f"› {names[camera]}" if camera else None, kpis, camera_map(shapes, states, camera, lang, size),
                 camera_table, outage_table, number(len(outages), lang), event_table,
                 t("dv_count", lang, shown=number(len(events), lang), total=number(event_total, lang)),
                 f"{source} · {snapshot(lang)}")

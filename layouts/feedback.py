@@ -18,7 +18,7 @@ from ioc_app.config import Settings
 from ioc_app.geo import boundaries, resolve_province
 from ioc_app.queries import feedback as q
 from ioc_app.queries.overview import tickets_summary
-from ioc_app.queries.scope import Scope
+from ioc_app.queries.scope import Scope, scoped_geojson
 from ioc_app.web.access import current_scope, require_role
 from ioc_app.web.i18n import LOCALES, number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
@@ -252,7 +252,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         s = cache.run(q.summary, scope(), f).iloc[0].to_dict()
         tiles = kpi_tiles(s, f, lang)
         hint = t("fb_tile_hint", lang, source=source_line(f, lang))
-        map_fig = map_figure(geojson, counts, "received", lang, size,
+        map_fig = map_figure(scoped_geojson(geojson, scope()), counts, "received", lang, size,
                              highlight=counts.loc[counts["area_key"] == f.area_key, "code"].tolist())
         map_fig.update_traces(selector=dict(type="choropleth"), customdata=[
             t("fb_map_hover", lang, received=number(r["received"], lang), open=number(r["open"], lang),

@@ -14,7 +14,7 @@ from ioc_app.config import Settings
 from ioc_app.geo import boundaries, resolve_province
 from ioc_app.queries import indicators as q
 from ioc_app.queries.overview import REFORM_DATE
-from ioc_app.queries.scope import Scope
+from ioc_app.queries.scope import Scope, scoped_geojson
 from ioc_app.web.access import current_scope, require_role
 from ioc_app.web.i18n import number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
@@ -198,12 +198,13 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             figure = {**(found.iloc[0].to_dict() if len(found) else {}), "period": period}
         kpis = kpi_tiles(figure, unit, indicator["direction"], digits, lang,
                          names.get(area, t("ind_province_value", lang)))
+        shapes = scoped_geojson(geojson, where)
         if communes.empty:
-            outline = go.Figure(commune_outline(geojson, [f["id"] for f in geojson["features"]], MUTED, 0.5))
+            outline = go.Figure(commune_outline(shapes, [f["id"] for f in shapes["features"]], MUTED, 0.5))
             map_fig, note = _base_layout(geo_frame(outline), lang, size), t("ind_province_only", lang)
             map_fig.update_layout(margin=dict(l=0, r=0, t=0, b=0))
         else:
-            map_fig = map_figure(geojson, communes.fillna({"value": 0}), "value", lang, size,
+            map_fig = map_figure(shapes, communes.fillna({"value": 0}), "value", lang, size,
                                  highlight=[area] if area else ())
             map_fig.update_traces(selector=dict(type="choropleth"), hovertemplate="<b>%{text}</b><br>%{z:,.2f} "
                                   + unit + "<extra></extra>", colorbar_tickformat=",~r")

@@ -18,7 +18,7 @@ from dash.exceptions import PreventUpdate
 from ioc_app.config import WALL_VIEWS, Settings, WallSlot
 from ioc_app.geo import boundaries, resolve_province
 from ioc_app.queries import wall as w
-from ioc_app.queries.scope import Scope
+from ioc_app.queries.scope import Scope, scoped_geojson
 from ioc_app.web.access import current_scope
 from ioc_app.web.i18n import number, t
 from ioc_app.web.query_cache import QueryCache
@@ -140,7 +140,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
     def rendered(view: str, snapshot: int, lang: str, size: int, scope: Scope) -> list:
         """A view as drawn for a snapshot and scope: every wall showing it, and every reload, reuses it
         until new data arrives. The as-of colours in it are those of the drawing time; the browser ages them."""
-        ctx = replace(base, scope=scope)
+        ctx = replace(base, scope=scope, geojson=scoped_geojson(base.geojson, scope))
         return VIEWS[view](ctx, lang, size, ctx.alerts(), ctx.freshness())
 
     def view_callback(view: str) -> None:

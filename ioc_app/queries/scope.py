@@ -33,3 +33,11 @@ class Scope:
         if self.home_key is None or self.home_key not in self.area_keys:
             return "FALSE", []
         return f"{alias}.area_key = ?", [self.home_key]
+
+
+def scoped_geojson(geojson: dict, scope: Scope) -> dict:
+    """The features (communes, keyed by code) that lie in the scope: a commune's account gets
+    no other commune's shape or name on its maps."""
+    if scope.area_keys is None:
+        return geojson
+    return {**geojson, "features": [f for f in geojson["features"] if str(f["id"]) in scope.area_keys]}
