@@ -59,7 +59,8 @@ def layout(lang: str) -> html.Div:
                       dcc.ConfirmDialogProvider(
                           html.Button(t("accounts_close", lang), className="btn btn-sm btn-outline-danger"),
                           id="ac-close", message=t("accounts_close_confirm", lang)),
-                      dcc.Dropdown(id="ac-grant-role", clearable=False, className="ioc-select"),
+                      dcc.Dropdown(id="ac-grant-role", clearable=False, className="ioc-select",
+                                   placeholder=t("accounts_role", lang)),
                       html.Button(t("accounts_grant", lang), id="ac-grant", className="btn btn-sm btn-outline-light"),
                   ], className="ioc-actions ac-row"),
                   html.H3(t("accounts_handover", lang), className="ac-subtitle"),
@@ -141,7 +142,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
 
     @app.callback(Output("ac-reach", "children"), Output("ac-list", "children"), Output("ac-history", "children"),
                   Output("ac-new-role", "options"), Output("ac-new-role", "value"), Output("ac-grant-role", "options"),
-                  Output("ac-new-unit", "options"), Output("ac-pick", "options"), Output("ac-on", "date"),
+                  Output("ac-new-unit", "options"), Output("ac-new-unit", "value"), Output("ac-pick", "options"),
+                  Output("ac-on", "date"),
                   Input("ac-changed", "data"))
     def lists(_):
         require_role(*ROLES)
@@ -158,8 +160,10 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             own = session.get(Unit, actor.unit_id) if actor.unit_id else None
             reach = (t("accounts_scope_all", lang) if actor.is_admin
                      else t("accounts_scope_unit", lang, unit=_unit_name(own, lang)))
+            # a unit admin gives accounts in a unit they manage: their own unit comes first
+            unit = None if actor.is_admin or not units else (own.code if own else units[0]["value"])
             return (reach, account_table(session, users, lang), history_table(service.handovers(session, actor), lang),
-                    roles, roles[0]["value"], roles, units, picks, today_ict().isoformat())
+                    roles, roles[0]["value"], roles, units, unit, picks, today_ict().isoformat())
 
     @app.callback(Output("ac-message", "children"), Output("ac-changed", "data"),
                   Input("ac-create", "n_clicks"), Input("ac-reset", "n_clicks"), Input("ac-close", "submit_n_clicks"),
