@@ -27,7 +27,7 @@ from ioc_app.writeback.problems import FiguresRefused
 from ioc_app.writeback.upload import MAX_UNPACKED, import_upload, parse_number, read_file
 from ioc_app.writeback.workbook import form_csv, form_workbook
 from tests.writeback_fixtures import COMMUNE1, POP, REGIME
-from tests.writeback_fixtures import wb, wb_database, wb_engine, wb_session  # noqa: F401
+from tests.writeback_fixtures import wb_database  # noqa: F401
 
 FIGURE_CELLS = ("D13", "E13", "F13", "D14", "E15")
 HEALTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
