@@ -151,7 +151,8 @@ def build_demo(settings: Settings) -> None:
 
 
 def demo_password() -> str:
-    """A random password that meets the policy (upper, lower, digit, special, 16 chars)."""
+    """A random password that meets the policy (upper, lower, digit, special, 16 chars): the demo's
+    accounts and every password an administrator issues (ioc_app.opdb.accounts)."""
     alphabet = string.ascii_letters + string.digits
     core = "".join(secrets.choice(alphabet) for _ in range(12))
     return core + secrets.choice(string.ascii_uppercase) + secrets.choice(string.ascii_lowercase) + secrets.choice(string.digits) + "!"
@@ -251,3 +252,15 @@ def reset_account(settings: Settings, name: str, temporary: str) -> None:
     with session_scope(engine_for(settings.database_url)) as session:
         reset_password(session, name, temporary, actor=_cli_actor())
         throttle.clear(session, throttle.ACCOUNT, normalize_username(name))
+
+
+def hand_over_account(settings: Settings, name: str, to_name: str, reason: str, on: date | None,
+                      password: str) -> None:
+    """Record a handover (R-34) with the new person's first password; the account's sessions end."""
+    from ioc_app.opdb.accounts import hand_over
+    from ioc_app.opdb.session import engine_for, migrate, session_scope
+    from ioc_app.writeback.actor import Actor
+
+    migrate(settings.database_url)
+    with session_scope(engine_for(settings.database_url)) as session:
+        hand_over(session, Actor(_cli_actor(), "admin", None), name, to_name, reason, on, password)

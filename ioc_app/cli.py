@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,6 +66,14 @@ def _parser() -> argparse.ArgumentParser:
     reset.add_argument("name")
     reset.add_argument("--password-stdin", action="store_true", required=True,
                        help="read the temporary password from standard input")
+    handover = user_sub.add_parser("handover", help="record that another person now holds the account (R-34)")
+    handover.add_argument("name")
+    handover.add_argument("--to", required=True, metavar="FULL_NAME", help="the person who takes the account over")
+    handover.add_argument("--reason", required=True)
+    handover.add_argument("--on", type=date.fromisoformat, metavar="YYYY-MM-DD", help="handover date (default today)")
+    handover.add_argument("--password-stdin", action="store_true", required=True,
+                          help="read the new person's first password from standard input (changed at the first "
+                               "sign-in); every session of the account ends")
     delete = user_sub.add_parser("delete", help="refused: accounts are closed, never deleted")
     delete.add_argument("name")
 
@@ -178,6 +187,10 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "user" and args.user_command == "reset":
         bootstrap.reset_account(settings, args.name, sys.stdin.readline().rstrip("\n"))
         print(f"user {args.name}: temporary password set, to be changed at the next sign-in")
+    elif args.command == "user" and args.user_command == "handover":
+        bootstrap.hand_over_account(settings, args.name, args.to, args.reason, args.on,
+                                    sys.stdin.readline().rstrip("\n"))
+        print(f"user {args.name} handed over to {args.to}: new password set, to be changed at the first sign-in")
     elif args.command == "user":
         password = sys.stdin.readline().rstrip("\n")
         bootstrap.create_account(settings, args.name, args.role, password, args.unit, args.full_name)

@@ -15,8 +15,8 @@ from ioc_app.config import Settings
 from ioc_app.geo import boundaries
 from ioc_app.queries import devices as q
 from ioc_app.queries import wall as w
-from ioc_app.queries.scope import Scope
-from ioc_app.web.access import require_role
+from ioc_app.queries.scope import Scope, scoped_geojson
+from ioc_app.web.access import current_scope, require_role
 from ioc_app.web.i18n import TEXTS, number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
 from layouts.desk import MAP_CONFIG, graph_config, page_head, panel
@@ -157,11 +157,12 @@ def series_figure(series: pd.DataFrame, sensor: dict, resolution: str, lang: str
 
 def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable[[], str]) -> None:
     geojson = boundaries(settings.province_code, settings.geo.boundaries)
-    scope = Scope(settings.province_code)
+    def scope() -> Scope:
+        return current_scope(settings)
 
     def cameras() -> pd.DataFrame:
-        states = cache.run(w.camera_states, scope)
-        return states.merge(cache.run(q.camera_uptime, scope), on="camera_id", how="left")
+        states = cache.run(w.camera_states, scope())
+        return states.merge(cache.run(q.camera_uptime, scope()), on="camera_id", how="left")
 
     def camera_source(states: pd.DataFrame, lang: str) -> str:
         newest = states["seen"].max() if len(states) else None
@@ -183,7 +184,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         require_role(*ROLES)
         if ctx.triggered_id == "dv-map" and click and click.get("points"):
             data = click["points"][0].get("customdata")
-            known = set(cache.run(w.camera_states, scope)["camera_id"])
+            known = set(cache.run(w.camera_states, scope())["camera_id"])
             return data[0] if isinstance(data, list) and data and data[0] in known else no_update
         return None
 
@@ -197,9 +198,9 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         lang, size = lang_of(), font_px(width)
         states = cameras()
         camera = camera if camera in set(states["camera_id"]) else None
-        latest = sensor_readings(cache.run(w.sensor_latest, scope))
-        all_outages = cache.run(q.camera_outages, scope, None)
-        all_events = cache.run(q.camera_events, scope, None, 1)
+        latest = sensor_readings(cache.run(w.sensor_latest, scope()))
+        all_outages = cache.run(q.camera_outages, scope(), None)
+        all_events = cache.run(q.camera_events, scope(), None, 1)
         online, total = int(states["online"].sum()), len(states)
         uptime = states["uptime"].mean() if total else None
         over = int(latest["over"].sum())
@@ -235,7 +236,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             ("ended", t("dv_col_ended", lang), lambda v: t("dv_ongoing", lang) if pd.isna(v) else _when(v, lang)),
             ("minutes", t("dv_col_duration", lang), lambda v: _duration(v, lang)),
         ], "dv-outages-table", t("dv_no_outages", lang))
-        events = cache.run(q.camera_events, scope, camera, EVENT_ROWS)
+        events = cache.run(q.camera_events, scope(), camera, EVENT_ROWS)
         event_total = int(events["total"].iloc[0]) if len(events) else 0
         event_table = table(events.to_dict("records"), [
             ("event_at", t("dv_col_time", lang), lambda v: _when(v, lang)),
@@ -244,7 +245,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             ("detail", t("dv_col_detail", lang), None),
         ], "dv-events-table", t("dv_no_events", lang))
         names = dict(zip(states["camera_id"], states["name"]))
-        return (f"› {names[camera]}" if camera else None, kpis, camera_map(geojson, states, camera, lang, size),
+        shapes = scoped_geojson(geojson, scope())
+        return (f"› {names[camera]}" if camera else None, kpis, camera_map(shapes, states, camera, lang, size),
                 camera_table, outage_table, number(len(outages), lang), event_table,
                 t("dv_count", lang, shown=number(len(events), lang), total=number(event_total, lang)),
                 f"{source} · {snapshot(lang)}")
@@ -256,7 +258,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
     def show_sensors(_path, current: str | None):
         require_role(*ROLES)
         lang = lang_of()
-        latest = sensor_readings(cache.run(w.sensor_latest, scope))
+        latest = sensor_readings(cache.run(w.sensor_latest, scope()))
         options = [{"label": f"{t('sensor_' + row['kind'], lang)} · {row['name']}", "value": row["sensor_id"]}
                    for _, row in latest.iterrows()]
         ids = latest["sensor_id"].tolist()
@@ -286,11 +288,11 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
     def show_series(sensor_id: str | None, resolution: str | None, width: int | None):
         require_role(*ROLES)
         lang, size = lang_of(), font_px(width)
-        latest = cache.run(w.sensor_latest, scope)
+        latest = cache.run(w.sensor_latest, scope())
         found = latest[latest["sensor_id"] == sensor_id]
         if found.empty or resolution not in q.RESOLUTIONS:
             return base_layout(go.Figure(), lang, size)
-        series = cache.run(q.sensor_series, scope, sensor_id, resolution)
+        series = cache.run(q.sensor_series, scope(), sensor_id, resolution)
         return series_figure(series, found.iloc[0].to_dict(), resolution, lang, size)
 
     @app.callback(Output("dv-download", "data"),
@@ -301,7 +303,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         camera, lang = args[-1], lang_of()
         name, fmt = str(ctx.triggered_id).removeprefix("dv-export-").rsplit("-", 1)
         if name == "sensors":
-            latest = sensor_readings(cache.run(w.sensor_latest, scope))
+            latest = sensor_readings(cache.run(w.sensor_latest, scope()))
             frame = latest.assign(kind=[t(f"sensor_{k}", lang) for k in latest["kind"]])
             columns = {"sensor_id": "ID", "kind": t("dv_col_kind", lang), "name": t("dv_col_station", lang),
                        "area_name": t("dv_col_commune", lang), "value": t("dv_col_value", lang), "unit": "unit",
@@ -319,7 +321,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                            "seen": t("dv_col_seen", lang), "uptime": t("dv_col_uptime", lang)}
                 title = t("dv_cameras", lang)
             else:
-                frame = cache.run(q.camera_events, scope, camera, EXPORT_ROWS)
+                frame = cache.run(q.camera_events, scope(), camera, EXPORT_ROWS)
                 columns = {"event_at": t("dv_col_time", lang), "camera_id": "ID", "name": t("dv_col_camera", lang),
                            "event_type": t("dv_col_event", lang), "detail": t("dv_col_detail", lang)}
                 title = t("dv_event_list", lang) + (f" · {camera}" if camera else "")

@@ -18,8 +18,8 @@ from ioc_app.config import Settings
 from ioc_app.geo import boundaries, resolve_province
 from ioc_app.queries import feedback as q
 from ioc_app.queries.overview import tickets_summary
-from ioc_app.queries.scope import Scope
-from ioc_app.web.access import require_role
+from ioc_app.queries.scope import Scope, scoped_geojson
+from ioc_app.web.access import current_scope, require_role
 from ioc_app.web.i18n import LOCALES, number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
 from layouts.desk import MAP_CONFIG, graph_config, page_head, panel
@@ -183,15 +183,16 @@ def _time(value, lang: str) -> html.Span:
 
 def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable[[], str]) -> None:
     geojson = boundaries(settings.province_code, settings.geo.boundaries)
-    scope = Scope(settings.province_code)
+    def scope() -> Scope:
+        return current_scope(settings)
     province_name = resolve_province(settings.province_code).name
 
     def as_of() -> datetime | None:
-        found = cache.run(tickets_summary, scope).iloc[0]["as_of"]
+        found = cache.run(tickets_summary, scope()).iloc[0]["as_of"]
         return None if pd.isna(found) else pd.Timestamp(found).to_pydatetime()
 
     def communes(f: q.TicketFilter) -> pd.DataFrame:
-        return cache.run(q.commune_counts, scope, f.without_area())
+        return cache.run(q.commune_counts, scope(), f.without_area())
 
     def ticket_filter(days, category, agency, area) -> q.TicketFilter | None:
         newest = as_of()
@@ -212,7 +213,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
     @app.callback(Output("fb-category", "options"), Output("fb-agency", "options"), Input("fb-days", "options"))
     def choices(_path):
         require_role(*ROLES)
-        cats, agencies = cache.run(q.categories, scope), cache.run(q.agencies, scope)
+        cats, agencies = cache.run(q.categories, scope()), cache.run(q.agencies, scope())
         return ([{"label": row["service_name"], "value": row["service_code"]} for _, row in cats.iterrows()],
                 [{"label": a, "value": a} for a in agencies["agency"]])
 
@@ -249,23 +250,23 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                     t("no_data", lang))
         counts = communes(f)
         names = dict(zip(counts["area_key"], counts["name"]))
-        s = cache.run(q.summary, scope, f).iloc[0].to_dict()
+        s = cache.run(q.summary, scope(), f).iloc[0].to_dict()
         tiles = kpi_tiles(s, f, lang)
         hint = t("fb_tile_hint", lang, source=source_line(f, lang))
-        map_fig = map_figure(geojson, counts, "received", lang, size,
+        map_fig = map_figure(scoped_geojson(geojson, scope()), counts, "received", lang, size,
                              highlight=counts.loc[counts["area_key"] == f.area_key, "code"].tolist())
         map_fig.update_traces(selector=dict(type="choropleth"), customdata=[
             t("fb_map_hover", lang, received=number(r["received"], lang), open=number(r["open"], lang),
               overdue=number(r["overdue"], lang)) for _, r in counts.iterrows()],
             hovertemplate="<b>%{text}</b><br>%{customdata}<extra></extra>")
-        categories = cache.run(q.categories, scope)
+        categories = cache.run(q.categories, scope())
         category_names = dict(zip(categories["service_code"], categories["service_name"]))
         footer = f"{source_line(f, lang)} · {t('fb_snapshot', lang, n=cache.snapshot())}"
         return (province_name, f"› {names[f.area_key]}" if f.area_key else None,
                 *tiles.values(), *[hint] * len(TILES), map_fig,
-                volume_figure(cache.run(q.volume, scope, f), category_names, lang, size, f.days),
+                volume_figure(cache.run(q.volume, scope(), f), category_names, lang, size, f.days),
                 funnel_figure(s, lang, size),
-                agencies_figure(cache.run(q.agency_times, scope, f, AGENCY_BARS), lang, size), footer)
+                agencies_figure(cache.run(q.agency_times, scope(), f, AGENCY_BARS), lang, size), footer)
 
     @app.callback(Output("fb-list-title", "children"), Output("fb-list-count", "children"),
                   Output("fb-tickets", "children"), [Output(f"fb-tile-{key}", "className") for key in TILES],
@@ -278,7 +279,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         f = ticket_filter(days, category, agency, area)
         if f is None:
             return t(f"fb_list_{which}", lang), None, None, *classes
-        rows = cache.run(q.tickets, scope, f, which, LIST_ROWS)
+        rows = cache.run(q.tickets, scope(), f, which, LIST_ROWS)
         total = int(rows["total"].iloc[0]) if len(rows) else 0
         columns = [
             ("ticket_id", t("fb_col_id", lang), lambda v: html.Code(v)),
@@ -305,7 +306,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         f = ticket_filter(days, category, agency, area)
         if f is None:
             return no_update
-        rows = cache.run(q.tickets, scope, f, which, EXPORT_ROWS)
+        rows = cache.run(q.tickets, scope(), f, which, EXPORT_ROWS)
         total = int(rows["total"].iloc[0]) if len(rows) else 0
         frame = rows.assign(status=[t(f"fb_status_{s}", lang) for s in rows["status"]])
         columns = {"ticket_id": t("fb_col_id", lang), "service_name": t("fb_col_category", lang),

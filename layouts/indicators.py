@@ -14,8 +14,8 @@ from ioc_app.config import Settings
 from ioc_app.geo import boundaries, resolve_province
 from ioc_app.queries import indicators as q
 from ioc_app.queries.overview import REFORM_DATE
-from ioc_app.queries.scope import Scope
-from ioc_app.web.access import require_role
+from ioc_app.queries.scope import Scope, scoped_geojson
+from ioc_app.web.access import current_scope, require_role
 from ioc_app.web.i18n import number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
 from layouts.desk import MAP_CONFIG, graph_config, page_head, panel
@@ -124,7 +124,8 @@ def breakdown_figure(parts: pd.DataFrame, unit: str, lang: str, size: int) -> go
 def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable[[], str]) -> None:
     geojson = boundaries(settings.province_code, settings.geo.boundaries)
     approximate = any(f["properties"].get("approximate") for f in geojson["features"])
-    scope = Scope(settings.province_code)
+    def scope() -> Scope:
+        return current_scope(settings)
     province_name = resolve_province(settings.province_code).name
 
     app.clientside_callback("function(p) { return window.innerWidth; }",
@@ -185,34 +186,35 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         if indicator is None or not period or not category:
             return province_name, None, None, empty, t("none", lang), empty, empty, None, None, None
         unit, digits = indicator["unit"], 0 if indicator["aggregation"] == "sum" else 2
-        communes = cache.run(q.commune_values, scope, code, period, category)
+        where = scope()
+        communes = cache.run(q.commune_values, where, code, period, category)
         names = dict(zip(communes["code"], communes["name"]))
         area = area if area in names else None
-        province_key = cache.run(q.province_area_key, scope)
-        area_key = area or province_key
+        area_key = area or cache.run(q.home_area_key, where)
         commune_crumb = f"› {names[area]}" if area else None
         if area:
             row = communes[communes["code"] == area].iloc[0]
             figure = {"value": row["value"], "last_year": row["last_year"], "period": period}
         else:
-            found = cache.run(q.province_figure, scope, code, period, category)
+            found = cache.run(q.home_figure, where, code, period, category)
             figure = {**(found.iloc[0].to_dict() if len(found) else {}), "period": period}
         kpis = kpi_tiles(figure, unit, indicator["direction"], digits, lang,
                          names.get(area, t("ind_province_value", lang)))
+        shapes = scoped_geojson(geojson, where)
         if communes.empty:
-            outline = go.Figure(commune_outline(geojson, [f["id"] for f in geojson["features"]], MUTED, 0.5))
+            outline = go.Figure(commune_outline(shapes, [f["id"] for f in shapes["features"]], MUTED, 0.5))
             map_fig, note = _base_layout(geo_frame(outline), lang, size), t("ind_province_only", lang)
             map_fig.update_layout(margin=dict(l=0, r=0, t=0, b=0))
         else:
-            map_fig = map_figure(geojson, communes.fillna({"value": 0}), "value", lang, size,
+            map_fig = map_figure(shapes, communes.fillna({"value": 0}), "value", lang, size,
                                  highlight=[area] if area else ())
             map_fig.update_traces(selector=dict(type="choropleth"), hovertemplate="<b>%{text}</b><br>%{z:,.2f} "
                                   + unit + "<extra></extra>", colorbar_tickformat=",~r")
             note = t("ind_map_note", lang, n=number(len(communes), lang)) + (
                 " · " + t("approximate", lang) if approximate else "")
-        series = cache.run(q.series, area_key, code, category)
-        parts = cache.run(q.breakdown, area_key, code, period)
-        sources = cache.run(q.sources, area_key, code, period, category)
+        series = cache.run(q.series, where, area_key, code, category)
+        parts = cache.run(q.breakdown, where, area_key, code, period)
+        sources = cache.run(q.sources, where, area_key, code, period, category)
         source_table = table(sources.to_dict("records"), [
             ("submission_id", t("ind_submission", lang), lambda s: html.Code(s)),
             ("unit_code", t("ind_unit", lang), None),
@@ -242,7 +244,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         if indicator is None or not period or not category:
             return no_update
         lang = lang_of()
-        communes = cache.run(q.commune_values, scope, code, period, category)
+        communes = cache.run(q.commune_values, scope(), code, period, category)
         columns = {"code": t("ind_code", lang), "name": t("ind_commune", lang), "value": period,
                    "last_year": t("ind_last_year", lang)}
         title = f"{code} · {_name(indicator, lang)} ({indicator['unit']}) · {period} · {category}"

@@ -10,7 +10,8 @@ from dash import Dash, Input, Output, dcc, html
 from ioc_app.config import Settings
 from ioc_app.geo import boundaries
 from ioc_app.queries import overview as q
-from ioc_app.queries.scope import Scope
+from ioc_app.queries.scope import Scope, scoped_geojson
+from ioc_app.web.access import current_scope
 from ioc_app.web.i18n import number, percent, signed, t, when
 from ioc_app.web.query_cache import QueryCache
 from layouts.figures import BLUE, GREEN, ORANGE, TOPOJSON_URL, font_px, map_figure
@@ -149,7 +150,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
     headline_codes = tuple(settings.ui.headline_indicators)
 
     def scope() -> Scope:
-        return Scope(settings.province_code)
+        return current_scope(settings)
 
     app.clientside_callback("function(n) { return window.innerWidth; }",
                             Output("ov-viewport", "data"), Input("ov-refresh", "n_intervals"))
@@ -168,7 +169,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         as_of = cache.run(q.tickets_summary, scope()).iloc[0]["as_of"]
         data = cache.run(q.commune_tickets, scope(), None if pd.isna(as_of) else as_of.to_pydatetime())
         note = t("communes_count", lang, n=len(data)) + (" · " + t("approximate", lang) if approximate else "")
-        return map_figure(geojson, data, metric, lang, font_px(width)), note
+        return map_figure(scoped_geojson(geojson, scope()), data, metric, lang, font_px(width)), note
 
     @app.callback(Output("ov-indicator", "options"), Output("ov-indicator", "value"),
                   Input("ov-refresh", "n_intervals"), Input("ov-indicator", "value"))

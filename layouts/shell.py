@@ -15,8 +15,8 @@ from ioc_app.web.lake_reader import LakeReader
 from ioc_app.web.query_cache import QueryCache
 from ioc_app.web.announcements import banner_children, banners
 from ioc_app.web.opdb import opdb_engine
-from layouts import (announcements, approvals, audit, catalogs, compliance, devices, entry, feedback, indicators,
-                     overview, pipelines, publishing, wall)
+from layouts import (accounts, announcements, approvals, audit, catalogs, compliance, devices, entry, feedback,
+                     indicators, overview, pipelines, publishing, wall)
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ PAGES = (
     Page("/compliance", "compliance", compliance, compliance.ROLES),
     Page("/catalogs", "catalogs", catalogs, catalogs.ROLES),
     Page("/audit", "audit", audit, audit.ROLES),
+    Page("/accounts", "accounts", accounts, accounts.ROLES),
     Page("/pipelines", "pipelines", pipelines, pipelines.ROLES),
     Page("/announcements", "announcements", announcements, announcements.ROLES),
     Page("/publishing", "publishing", publishing, publishing.ROLES),

@@ -8,6 +8,7 @@ the wall keeps its last content under a "reconnecting" banner until the server a
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import lru_cache
 from urllib.parse import parse_qs
 
@@ -17,7 +18,8 @@ from dash.exceptions import PreventUpdate
 from ioc_app.config import WALL_VIEWS, Settings, WallSlot
 from ioc_app.geo import boundaries, resolve_province
 from ioc_app.queries import wall as w
-from ioc_app.queries.scope import Scope
+from ioc_app.queries.scope import Scope, scoped_geojson
+from ioc_app.web.access import current_scope
 from ioc_app.web.i18n import number, t
 from ioc_app.web.query_cache import QueryCache
 from layouts.wall_status import alert_text, late_minutes_by_kind
@@ -95,8 +97,8 @@ def _alerts_banner(alerts, lang: str) -> list:
 def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable[[], str]) -> None:
     geojson = boundaries(settings.province_code, settings.geo.boundaries)
     province = resolve_province(settings.province_code)
-    ctx = WallContext(
-        cache=cache, scope=Scope(settings.province_code), geojson=geojson,
+    base = WallContext(
+        cache=cache, scope=Scope(settings.province_code, frozenset()), geojson=geojson,
         approximate=any(f["properties"].get("approximate") for f in geojson["features"]),
         headline_codes=tuple(settings.ui.headline_indicators), alert_config=settings.wall.alerts,
         late_minutes=late_minutes_by_kind(settings.sources),
@@ -128,15 +130,17 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
     def alerts(snapshot: int | None):
         if snapshot is None:
             raise PreventUpdate
+        ctx = replace(base, scope=current_scope(settings))  # a commune's account sees its commune
         fresh = ctx.freshness()
         browser = {kind: {key: info[key] for key in ("newest_ms", "amber_ms", "red_ms")}
                    for kind, info in fresh.items()}
         return _alerts_banner(ctx.alerts(), lang_of()), browser
 
     @lru_cache(maxsize=RENDERED_KEPT)
-    def rendered(view: str, snapshot: int, lang: str, size: int) -> list:
-        """A view as drawn for a snapshot: every wall showing it, and every reload, reuses it until new
-        data arrives. The as-of colours in it are those of the drawing time; the browser ages them."""
+    def rendered(view: str, snapshot: int, lang: str, size: int, scope: Scope) -> list:
+        """A view as drawn for a snapshot and scope: every wall showing it, and every reload, reuses it
+        until new data arrives. The as-of colours in it are those of the drawing time; the browser ages them."""
+        ctx = replace(base, scope=scope, geojson=scoped_geojson(base.geojson, scope))
         return VIEWS[view](ctx, lang, size, ctx.alerts(), ctx.freshness())
 
     def view_callback(view: str) -> None:
@@ -145,7 +149,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         def draw(snapshot: int | None, viewport: dict | None):
             if not isinstance(snapshot, int) or viewport is None:
                 raise PreventUpdate
-            return rendered(view, snapshot, lang_of(), wall_font_px(viewport))
+            return rendered(view, snapshot, lang_of(), wall_font_px(viewport), current_scope(settings))
 
     for view in WALL_VIEWS:
         view_callback(view)

@@ -1,10 +1,17 @@
 """Shared fixtures: one demo installation and one gunicorn server per test session."""
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from ioc_app.config import load_settings
 from tests.demo_instance import Instance, Server, make_instance
+
+# Property-based tests: the same examples on every CI run (a failure reproduces), random ones by hand.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") == "true" else "default")
 
 LEADER = ("test_leader", "Lanh-dao-2026!")
 ADMIN = ("test_admin", "Quan-tri-2026!")

@@ -23,7 +23,7 @@ from ioc_app.clock import now_ict
 from ioc_app.config import SecuritySettings, load_settings
 from ioc_app.opdb import throttle, users
 from ioc_app.opdb.audit import verify_chain
-from ioc_app.opdb.models import AuditEntry, LoginThrottle, User
+from ioc_app.opdb.models import AccountHandover, AuditEntry, LoginThrottle, User
 from ioc_app.opdb.session import engine_for, migrate, session_scope
 from ioc_app.web.app import create_app
 from tests.demo_instance import make_instance
@@ -410,3 +410,32 @@ def test_close_never_deletes_and_delete_is_refused(site, app, engine, monkeypatc
     assert audit_of(engine, "leaver")[-1][1]["reason"] == "closed"
     assert ioc(site, monkeypatch, "user", "reset", "leaver", "--password-stdin", stdin="Tam-thoi-2026!\n") == 1
     assert "is closed" in capsys.readouterr().err
+
+
+def test_handover_records_the_new_person_and_ends_the_old_holders_sessions(site, app, engine, monkeypatch, capsys):
+    make_user(site, "handed")
+    with session_scope(engine) as db:
+        users.find_user(db, "handed").full_name = "Phạm Văn Cũ"
+    old_holder = client(app)
+    log_in(old_holder, "handed", OWN)
+    assert old_holder.get("/").status_code == 200
+    assert ioc(site, monkeypatch, "user", "handover", "handed", "--to", "Đỗ Thị Mới", "--reason", " ",
+               "--password-stdin", stdin="Ban-giao-2026!\n") == 1
+    assert "reason is required" in capsys.readouterr().err
+    assert ioc(site, monkeypatch, "user", "handover", "handed", "--to", "Đỗ Thị Mới", "--reason", "nghỉ hưu",
+               "--on", "2026-11-30", "--password-stdin", stdin="weak\n") == 1
+    assert "password too weak" in capsys.readouterr().err
+    assert old_holder.get("/").status_code == 200  # refused handovers change nothing
+    assert ioc(site, monkeypatch, "user", "handover", "handed", "--to", "Đỗ Thị Mới", "--reason", "nghỉ hưu",
+               "--on", "2026-11-30", "--password-stdin", stdin="Ban-giao-2026!\n") == 0
+    assert old_holder.get("/").headers["Location"].startswith("/login")
+    assert log_in(client(app), "handed", "Ban-giao-2026!").headers["Location"] == "/account/password"
+    with session_scope(engine) as db:
+        user = users.find_user(db, "handed")
+        handover, = db.scalars(select(AccountHandover).where(AccountHandover.user_id == user.id)).all()
+        assert (handover.from_name, handover.to_name, handover.reason, str(handover.handed_over_on)) == (
+            "Phạm Văn Cũ", "Đỗ Thị Mới", "nghỉ hưu", "2026-11-30")
+        assert handover.recorded_by.startswith("cli") and user.full_name == "Đỗ Thị Mới"
+        entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "handover",
+                                                    AuditEntry.entity_id == str(user.id))).one()
+    assert json.loads(entry.old_value) == {"full_name": "Phạm Văn Cũ"}

@@ -529,3 +529,16 @@ class PublishedValue(Base):
     approved_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     publication: Mapped[Publication] = relationship(back_populates="values")
+class AccountHandover(Base):
+    """The person behind an account changed (R-34): who handed it to whom, when, why, recorded by whom."""
+
+    __tablename__ = "account_handovers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    from_name: Mapped[str | None] = mapped_column(String(200))
+    to_name: Mapped[str] = mapped_column(String(200))
+    handed_over_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=now_ict)

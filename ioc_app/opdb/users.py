@@ -104,7 +104,7 @@ def _remember(session: Session, user: User) -> None:
         session.delete(entry)
 
 
-def _public(user: User) -> dict:
+def public_view(user: User) -> dict:
     """What the audit log keeps about an account (never the password hash)."""
     return {
         "username": user.username,
@@ -161,7 +161,7 @@ def create_user(
     session.add(user)
     session.flush()
     _remember(session, user)
-    record(session, actor, "create", "user", user.id, None, _public(user))
+    record(session, actor, "create", "user", user.id, None, public_view(user))
     return user
 
 
@@ -254,9 +254,9 @@ def close_user(session: Session, username: str, *, actor: str = "system") -> Use
     if user is None:
         raise IocError(f"unknown user {username!r}")
     if user.is_active:
-        before = _public(user)
+        before = public_view(user)
         user.is_active = False
         user.closed_at = now_ict()
         session.flush()
-        record(session, actor, "close", "user", user.id, before, _public(user))
+        record(session, actor, "close", "user", user.id, before, public_view(user))
     return user

@@ -67,11 +67,13 @@ def commune_values(con: duckdb.DuckDBPyConnection, scope: Scope, indicator_code:
         [indicator_code, period, category_code, indicator_code, category_code, indicator_code, period, *params])
 
 
-def province_figure(con: duckdb.DuckDBPyConnection, scope: Scope, indicator_code: str, period: str,
-                    category_code: str) -> pd.DataFrame:
-    """The province's figure for the period, the same period a year earlier and the year's target."""
-    return _df(con, """
-        WITH p AS (SELECT area_key FROM dim_area WHERE level = 'province' AND code = ?),
+def home_figure(con: duckdb.DuckDBPyConnection, scope: Scope, indicator_code: str, period: str,
+                category_code: str) -> pd.DataFrame:
+    """The figure of the scope's home area (the province for the whole province) for the period,
+    the same period a year earlier and the year's target."""
+    home, params = scope.home_filter("d")
+    return _df(con, f"""
+        WITH p AS (SELECT d.area_key FROM dim_area d WHERE {home}),
         now_ AS (
             SELECT a.value, a.period_start, a.period_type FROM agg_indicator_area a JOIN p USING (area_key)
             WHERE a.indicator_code = ? AND a.period = ? AND a.category_code = ?)
@@ -82,47 +84,64 @@ def province_figure(con: duckdb.DuckDBPyConnection, scope: Scope, indicator_code
                (SELECT t.target FROM dim_indicator_target t
                 WHERE t.indicator_code = ? AND t.year = year(n.period_start)) AS target
         FROM now_ n""",
-        [scope.province_code, indicator_code, period, category_code, indicator_code, category_code, indicator_code])
+        [*params, indicator_code, period, category_code, indicator_code, category_code, indicator_code])
 
 
-def series(con: duckdb.DuckDBPyConnection, area_key: str, indicator_code: str, category_code: str) -> pd.DataFrame:
-    """The area's series of one indicator and category, continuous across the reform."""
-    return _df(con, """
+def series(con: duckdb.DuckDBPyConnection, scope: Scope, area_key: str, indicator_code: str,
+           category_code: str) -> pd.DataFrame:
+    """The area's series of one indicator and category, continuous across the reform (empty outside the scope)."""
+    cond, params = _area_in(scope, area_key)
+    return _df(con, f"""
         SELECT period, period_start, value FROM agg_indicator_area
-        WHERE area_key = ? AND indicator_code = ? AND category_code = ?
-        ORDER BY period_start""", [area_key, indicator_code, category_code])
+        WHERE area_key = ? AND indicator_code = ? AND category_code = ? AND {cond}
+        ORDER BY period_start""", [area_key, indicator_code, category_code, *params])
 
 
-def breakdown(con: duckdb.DuckDBPyConnection, area_key: str, indicator_code: str, period: str) -> pd.DataFrame:
-    """The area's figure for every category of the indicator in one period."""
-    return _df(con, """
+def breakdown(con: duckdb.DuckDBPyConnection, scope: Scope, area_key: str, indicator_code: str,
+              period: str) -> pd.DataFrame:
+    """The area's figure for every category of the indicator in one period (empty outside the scope)."""
+    cond, params = _area_in(scope, area_key)
+    return _df(con, f"""
         SELECT a.category_code, coalesce(c.criterion, 'total') AS criterion,
                coalesce(c.name_vi, a.category_code) AS name_vi, coalesce(c.name_en, a.category_code) AS name_en,
                a.value
         FROM agg_indicator_area a LEFT JOIN dim_category c ON c.category_code = a.category_code
-        WHERE a.area_key = ? AND a.indicator_code = ? AND a.period = ?
-        ORDER BY a.category_code <> 'total', criterion, a.category_code""", [area_key, indicator_code, period])
+        WHERE a.area_key = ? AND a.indicator_code = ? AND a.period = ? AND {cond}
+        ORDER BY a.category_code <> 'total', criterion, a.category_code""",
+        [area_key, indicator_code, period, *params])
 
 
-def province_area_key(con: duckdb.DuckDBPyConnection, scope: Scope) -> str | None:
-    row = con.execute("SELECT area_key FROM dim_area WHERE level = 'province' AND code = ?",
-                      [scope.province_code]).fetchone()
+def home_area_key(con: duckdb.DuckDBPyConnection, scope: Scope) -> str | None:
+    """The area standing for the scope: the province's key, or the restricted scope's home area."""
+    home, params = scope.home_filter("d")
+    row = con.execute(f"SELECT d.area_key FROM dim_area d WHERE {home}", params).fetchone()
     return row[0] if row else None
 
 
-def sources(con: duckdb.DuckDBPyConnection, area_key: str, indicator_code: str, period: str,
+def _area_in(scope: Scope, area_key: str) -> tuple[str, list]:
+    """A condition that holds when `area_key` lies in the scope (the province's own key only
+    in a whole-province scope)."""
+    if scope.area_keys is None:
+        return "TRUE", []
+    return "?::VARCHAR IN (SELECT unnest(?::VARCHAR[]))", [area_key, sorted(scope.area_keys)]
+
+
+def sources(con: duckdb.DuckDBPyConnection, scope: Scope, area_key: str, indicator_code: str, period: str,
             category_code: str) -> pd.DataFrame:
-    """The approved submissions behind one figure: the area's own, or the old units mapped onto it.
+    """The approved submissions behind one figure: the area's own, or the old units mapped onto it
+    (empty outside the scope).
 
     Each row: submission_id, unit_code, original_area_code, value, approved_at, source, loaded_at;
     the latest approved figure of each reporting area counts (a re-approval replaces it)."""
-    return _df(con, """
-        WITH own AS (SELECT ?::VARCHAR AS area_key
-                     UNION SELECT old_key FROM dim_area_crosswalk WHERE new_key = ?),
+    cond, params = _area_in(scope, area_key)
+    return _df(con, f"""
+        WITH own AS (SELECT area_key FROM (SELECT ?::VARCHAR AS area_key
+                                           UNION SELECT old_key FROM dim_area_crosswalk WHERE new_key = ?)
+                     WHERE {cond}),
         rows_ AS (
             SELECT f.*, row_number() OVER (PARTITION BY f.area_key ORDER BY f.approved_at DESC, f.loaded_at DESC) AS n
             FROM fact_indicator_value f JOIN own USING (area_key)
             WHERE f.indicator_code = ? AND f.period = ? AND f.category_code = ?)
         SELECT submission_id, unit_code, original_area_code, value, approved_at, source, loaded_at
         FROM rows_ WHERE n = 1
-        ORDER BY approved_at DESC""", [area_key, area_key, indicator_code, period, category_code])
+        ORDER BY approved_at DESC""", [area_key, area_key, *params, indicator_code, period, category_code])

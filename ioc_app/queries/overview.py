@@ -83,12 +83,14 @@ def sensors_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFram
 def headline_indicators(con: duckdb.DuckDBPyConnection, scope: Scope, codes: list[str]) -> pd.DataFrame:
     """Province headline of each indicator at its latest period, with that year's target and
     the same point of the year before. Summed indicators are cumulated from January (year to
-    date), as provincial reports state them against the annual plan; rates are the latest value."""
-    return _df(con, """
+    date), as provincial reports state them against the annual plan; rates are the latest value.
+    A scope narrower than the province shows its home area's figures."""
+    home, params = scope.home_filter("d")
+    return _df(con, f"""
         WITH v AS (
             SELECT a.indicator_code, a.period, a.period_type, a.period_start, a.value
             FROM agg_indicator_area a JOIN dim_area d ON d.area_key = a.area_key
-            WHERE d.level = 'province' AND d.code = ? AND a.category_code = 'total'
+            WHERE {home} AND a.category_code = 'total'
               AND a.indicator_code IN (SELECT unnest(?::VARCHAR[]))),
              latest AS (
                 SELECT indicator_code, arg_max(period, period_start) AS period,
@@ -116,7 +118,7 @@ def headline_indicators(con: duckdb.DuckDBPyConnection, scope: Scope, codes: lis
         LEFT JOIN dim_indicator_target t
                ON t.indicator_code = l.indicator_code AND t.year = year(l.period_start)
         ORDER BY list_position(?::VARCHAR[], i.indicator_code)""",
-        [scope.province_code, codes, codes])
+        [*params, codes, codes])
 
 
 def commune_tickets(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime | None) -> pd.DataFrame:
@@ -146,12 +148,14 @@ def monthly_tickets(con: duckdb.DuckDBPyConnection, scope: Scope, months: int) -
 
 
 def indicator_series(con: duckdb.DuckDBPyConnection, scope: Scope, indicator_code: str) -> pd.DataFrame:
-    """Province series of one indicator (total category), continuous across the July 2025 reform."""
-    return _df(con, """
+    """Series of one indicator (total category) of the scope's home area (the province when
+    the scope is the whole province), continuous across the July 2025 reform."""
+    home, params = scope.home_filter("d")
+    return _df(con, f"""
         SELECT a.period, a.period_start, a.value
         FROM agg_indicator_area a JOIN dim_area d ON d.area_key = a.area_key
-        WHERE d.level = 'province' AND d.code = ? AND a.indicator_code = ? AND a.category_code = 'total'
-        ORDER BY a.period_start""", [scope.province_code, indicator_code])
+        WHERE {home} AND a.indicator_code = ? AND a.category_code = 'total'
+        ORDER BY a.period_start""", [*params, indicator_code])
 
 
 def indicator_choices(con: duckdb.DuckDBPyConnection, frequency: str) -> pd.DataFrame:

@@ -1,10 +1,10 @@
 """Interface texts of the write-back pages, one module per page, merged into ioc_app.web.i18n.TEXTS."""
 from __future__ import annotations
 
-from ioc_app.web.texts import (announcements, approvals, audit, catalogs, compliance, devices, entry, feedback,
-                               indicators, public)
+from ioc_app.web.texts import (accounts, announcements, approvals, audit, catalogs, compliance, devices, entry,
+                               feedback, indicators, public)
 
-MODULES = (indicators, feedback, devices, catalogs, entry, approvals, compliance, audit, announcements, public)
+MODULES = (indicators, feedback, devices, catalogs, entry, approvals, compliance, audit, announcements, public, accounts)
 
 
 def merged(base: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
