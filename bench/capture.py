@@ -8,6 +8,7 @@ inputs a user would change (`Callback.varied`).
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
 import time
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
+log = logging.getLogger("bench")
 DASH_PATH = "/_dash-update-component"
 # page name -> (path, account)
 PAGES: dict[str, tuple[str, str]] = {
@@ -120,14 +122,15 @@ class _Activity:
             if into is not None:
                 into.append(request)
 
-    def settle(self, quiet_ms: int, timeout: float = 180) -> None:
-        """Until no callback has been pending for `quiet_ms` (the wall's 5-second poll included)."""
+    def settle(self, quiet_ms: int, timeout: float = 90) -> None:
+        """Until no callback has been pending for `quiet_ms`, or `timeout` seconds (a request the
+        browser dropped is never reported finished: what finished is kept)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.page.wait_for_timeout(250)
             if not self.pending and (time.monotonic() - self.last) * 1000 >= quiet_ms:
                 return
-        raise RuntimeError(f"{self.page.url}: callbacks still running after {timeout} s")
+        log.warning("bench: %s: %d callbacks still pending after %d s", self.page.url, self.pending, timeout)
 
 
 def capture(base_url: str, passwords: dict[str, str], pages: dict[str, tuple[str, str]] = PAGES,

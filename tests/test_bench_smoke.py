@@ -18,7 +18,7 @@ from pipelines import run_ingest
 
 
 def test_generated_feeds_load_without_refusals(tmp_path: Path) -> None:
-    volume = Volume(readings=3 * READINGS_PER_SENSOR, tickets=300, cameras=3)
+    volume = Volume(readings=3 * READINGS_PER_SENSOR, tickets=300, cameras=5)
     settings = load_settings(_write_config(tmp_path, seed=7))
     init_stores(settings)
     files = write_sources(settings, volume, 7, settings.demo_dir)
