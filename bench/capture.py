@@ -136,6 +136,8 @@ class _Activity:
 def capture(base_url: str, passwords: dict[str, str], pages: dict[str, tuple[str, str]] = PAGES,
             settle_ms: int = 2_000) -> tuple[list[Callback], dict[str, list]]:
     """Open every page in chromium and record its callbacks; (callbacks, dropdown choices)."""
+    from playwright.sync_api import Error as PlaywrightError
+
     from tests.browser import chromium, log_in
 
     callbacks: dict[tuple[str, str], Callback] = {}
@@ -166,7 +168,7 @@ def capture(base_url: str, passwords: dict[str, str], pages: dict[str, tuple[str
                 callback.bodies.append(body)
                 try:
                     collect_options(response.json(), options)
-                except ValueError:
+                except (ValueError, PlaywrightError):  # an answer the page navigated away from
                     pass
             context.close()
     return list(callbacks.values()), options
