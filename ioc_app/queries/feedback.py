@@ -77,7 +77,8 @@ def summary(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter) -> pd
     rated, satisfaction)."""
     cond, params = _where(scope, f, "t")
     return _df(con, f"""
-        WITH t AS (SELECT * FROM fact_ticket t WHERE {cond}),
+        WITH t AS (SELECT status, requested_at, expected_at, closed_at, satisfaction FROM fact_ticket t
+                       WHERE {cond}),
              r AS (SELECT * FROM t WHERE requested_at >= ?),
              c AS (SELECT * FROM t WHERE status = 'closed' AND closed_at >= ? AND closed_at <= ?)
         SELECT (SELECT count(*) FROM r) AS received,
@@ -129,7 +130,7 @@ def commune_counts(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter
     cond, params = _where(scope, f.without_area(), "t")
     area_cond, area_params = scope.area_filter("d.area_key")
     return _df(con, f"""
-        WITH t AS (SELECT * FROM fact_ticket t WHERE {cond})
+        WITH t AS (SELECT ticket_id, area_key, status, requested_at, expected_at FROM fact_ticket t WHERE {cond})
         SELECT d.area_key, d.code, d.name,
                count(t.ticket_id) FILTER (WHERE t.requested_at >= ?) AS received,
                count(t.ticket_id) FILTER (WHERE t.status <> 'closed') AS open,

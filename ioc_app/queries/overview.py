@@ -33,7 +33,7 @@ def tickets_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFram
     """Open and overdue tickets at the time of the newest ticket update."""
     cond, params = scope.area_filter("area_key")
     return _df(con, f"""
-        WITH t AS (SELECT * FROM fact_ticket WHERE {cond}),
+        WITH t AS (SELECT status, expected_at, updated_at FROM fact_ticket WHERE {cond}),
              now_ AS (SELECT max(updated_at) AS as_of FROM t)
         SELECT count(*) FILTER (WHERE status <> 'closed') AS open,
                count(*) FILTER (WHERE status <> 'closed' AND expected_at < now_.as_of) AS overdue,
