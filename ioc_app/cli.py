@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ioc_app import cli_token
 from ioc_app.errors import IocError
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     audit_sub.add_parser("verify", help="verify the audit log's hash chain and every report's signature")
     _report_parser(sub)
+    cli_token.add_parser(sub)
     return parser
 
 
@@ -162,6 +164,8 @@ def _run(args: argparse.Namespace) -> int:
         return 1 if problems else 0
     elif args.command == "report":
         return _report(args, settings)
+    elif args.command == "token":
+        return cli_token.run(args, settings)
     elif args.command == "audit":
         from ioc_app.writeback.integrity import verify_installation
 

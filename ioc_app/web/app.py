@@ -21,6 +21,7 @@ def _health(settings: Settings):
 
 
 def create_app(settings: Settings) -> Flask:
+    from ioc_app.api import install_api
     from ioc_app.geo import resolve_province
     from ioc_app.opdb.session import engine_for
     from ioc_app.web.auth import install_auth
@@ -53,5 +54,6 @@ def create_app(settings: Settings) -> Flask:
     reader = LakeReader(settings)
     app.layout = shell.layout
     shell.register(app, settings, reader, province)
+    install_api(server, settings, reader)
     install_security(server, app, settings)
     return server

@@ -21,7 +21,9 @@ from ioc_app.config import SecuritySettings
 from ioc_app.web.i18n import t
 from ioc_app.web.security import csrf_token, same_origin
 
-PUBLIC_PREFIXES = ("/login", "/health", "/assets/", "/_dash-component-suites/", "/favicon.ico")
+# The data API and Open311 check their own bearer tokens (ioc_app.api), never the session.
+PUBLIC_PREFIXES = ("/login", "/health", "/assets/", "/_dash-component-suites/", "/favicon.ico", "/api/v1/",
+                   "/open311/v2/")
 PASSWORD_PATH = "/account/password"
 # Paths a user whose password change is due may still open.
 WHILE_DUE = (PASSWORD_PATH, "/logout")
