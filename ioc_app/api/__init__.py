@@ -7,20 +7,26 @@ X-IOC-Snapshot / X-IOC-Snapshot-Time.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, Flask, Response, abort, request
+from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 
 from ioc_app.api import open311, qcvn125, schemas, v1
 from ioc_app.api.core import (Answer, ApiError, Caller, Ctx, Route, error_response, json_response, lake_snapshot,
-                              now_aware, wants)
+                              now_aware, is_api_path)
 from ioc_app.api.openapi import document
 from ioc_app.api.params import NoParams, ParameterProblem, parse
 from ioc_app.clock import now_ict
 from ioc_app.config import Settings
+from ioc_app.geo import resolve_province
 from ioc_app.queries.scope import Scope
 from ioc_app.writeback.signing import Signer
 
 KEY_PATH = f"{v1.BASE}/signing-key"
+ERROR_CODES = {400: "invalid_parameter", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 500: "server_error"}
 OPENAPI_PATH = f"{v1.BASE}/openapi.json"
 
 
@@ -48,12 +54,13 @@ def _authorize(route: Route, engine) -> Caller | None:
     return caller
 
 
-def _body(route: Route, settings: Settings, answer: Answer, snapshot: tuple[int, object], page) -> object:
+def _body(route: Route, settings: Settings, system: str, answer: Answer, snapshot: tuple[int, datetime],
+          params) -> BaseModel | list[BaseModel]:
     if route.open311:
         return [route.body.model_validate(row) for row in answer.data]
     fields = {
         "api_version": "v1",
-        "source": {"system": f"IOC {settings.province_code}", "province_code": settings.province_code,
+        "source": {"system": system, "province_code": settings.province_code,
                    "store": route.store, "tables": list(route.tables)},
         "as_of": {"snapshot_id": snapshot[0], "snapshot_time": snapshot[1], "generated_at": now_aware()},
         "data": answer.data,
@@ -61,7 +68,7 @@ def _body(route: Route, settings: Settings, answer: Answer, snapshot: tuple[int,
     if route.packet:
         fields["packet"] = {"standard": "QCVN 125:2021/BTTTT", "name_vi": route.packet, "structure": "documented-json"}
     if route.paged:
-        fields["page"] = {"page": page.page, "page_size": page.page_size, "total": answer.total or 0}
+        fields["page"] = {"page": params.page, "page_size": params.page_size, "total": answer.total or 0}
     return route.body.model_validate(fields)
 
 
@@ -75,6 +82,8 @@ def _view(route: Route, settings: Settings, reader):
     from ioc_app.queries.api import user_scope
     from ioc_app.web.opdb import opdb_engine
 
+    system = f"IOC {resolve_province(settings.province_code).name}"
+
     def view(**path: str) -> Response:
         engine = opdb_engine(settings.database_url)
         try:
@@ -84,7 +93,7 @@ def _view(route: Route, settings: Settings, reader):
                 scope = (user_scope(con, settings.province_code, caller.area_key) if caller
                          else Scope(settings.province_code))
                 answer = route.handler(Ctx(settings, con, scope, db, caller), params)
-            body = _body(route, settings, answer, (snapshot_id, snapshot_time), params)
+            body = _body(route, settings, system, answer, (snapshot_id, snapshot_time), params)
         except ParameterProblem as problem:
             error = ApiError(400, "invalid_parameter", str(problem), problem.problems)
             return _open311_error(error) if route.open311 else error_response(error)
@@ -124,7 +133,7 @@ def install_api(server: Flask, settings: Settings, reader) -> list[Route]:
     for route in routes:
         blueprint.add_url_rule(route.flask_rule, route.operation_id, _view(route, settings, reader), methods=["GET"])
     spec = document(routes, _openapi_path(), f"IOC {settings.province_code} data-sharing API")
-    blueprint.add_url_rule(OPENAPI_PATH, "openapi", lambda: json_response_raw(spec), methods=["GET"])
+    blueprint.add_url_rule(OPENAPI_PATH, "openapi", lambda: json_response(spec), methods=["GET"])
     for base in (v1.BASE, open311.BASE):
         # Unknown paths under the API answer JSON 404 instead of falling through to the Dash pages.
         blueprint.add_url_rule(f"{base}/<path:rest>", f"unknown{base}", _unknown)
@@ -132,27 +141,18 @@ def install_api(server: Flask, settings: Settings, reader) -> list[Route]:
 
     @server.after_request
     def sign(response: Response) -> Response:
-        if wants(request.path) and not response.is_streamed:
+        if is_api_path(request.path) and not response.is_streamed:
             response.headers["X-IOC-Signature"] = signer.sign_bytes(response.get_data())
             response.headers["X-IOC-Key-Id"] = signer.key_id
         return response
 
     @server.errorhandler(HTTPException)
     def api_errors(exc: HTTPException):
-        if not wants(request.path):
+        if not is_api_path(request.path):
             return exc
         headers = {"Allow": ", ".join(sorted(exc.valid_methods))} if getattr(exc, "valid_methods", None) else {}
-        error = ApiError(exc.code or 500, _CODES.get(exc.code, "error"), exc.description or exc.name, headers=headers)
+        error = ApiError(exc.code or 500, ERROR_CODES.get(exc.code, "error"), exc.description or exc.name, headers=headers)
         return _open311_error(error) if request.path.startswith(open311.BASE) else error_response(error)
 
     return routes
 
-
-_CODES = {400: "invalid_parameter", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 500: "server_error"}
-
-
-def json_response_raw(document_: dict) -> Response:
-    import json
-
-    return Response(json.dumps(document_, ensure_ascii=False), mimetype="application/json")

@@ -135,11 +135,14 @@ def lake_snapshot(reader) -> Iterator[tuple[duckdb.DuckDBPyConnection, int, date
             cur.execute("ROLLBACK")
 
 
-def json_response(body: BaseModel | list, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(body: BaseModel | list[BaseModel] | dict, status: int = 200,
+                  headers: dict[str, str] | None = None) -> Response:
+    """A model, a list of models (Open311's bare arrays) or a plain dict (the OpenAPI document) as JSON."""
     if isinstance(body, BaseModel):
         text = body.model_dump_json()
     else:
-        text = json.dumps([item.model_dump(mode="json") for item in body], ensure_ascii=False, separators=(",", ":"))
+        plain = body if isinstance(body, dict) else [item.model_dump(mode="json") for item in body]
+        text = json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
     response = Response(text.encode("utf-8"), status=status, mimetype=JSON, headers=headers or {})
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -155,7 +158,7 @@ def now_aware() -> datetime:
     return now_ict().replace(tzinfo=ICT)
 
 
-def wants(path: str) -> bool:
+def is_api_path(path: str) -> bool:
     """Is this request one of the API's (JSON errors, signatures)?"""
     return path.startswith(("/api/v1", "/open311/v2"))
 

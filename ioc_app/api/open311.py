@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from pydantic import Field
+
 from ioc_app.api import schemas as s
 from ioc_app.api.core import Answer, ApiError, Ctx, Route, bad_parameter, records
-from ioc_app.api.params import NoParams, Open311RequestsQuery, Query, Code
+from ioc_app.api.params import Code, NoParams, Open311RequestsQuery, Query
 from ioc_app.queries import api as q
-from pydantic import Field
 
 BASE = "/open311/v2"
 DEFAULT_DAYS = 90

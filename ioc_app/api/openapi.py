@@ -58,6 +58,8 @@ def _responses(route: Route, body: str) -> dict[str, Any]:
                 "headers": _headers({**SIGNED_HEADERS, **DATA_HEADERS})},
         "400": {"description": "a parameter is refused (each named with its reason)", **refusal},
         "405": {"description": "only GET is served", **refusal},
+        # gunicorn refuses request lines over 4094 bytes itself, before the app sees them.
+        "414": {"description": "request line too long (refused by the HTTP server, plain text)"},
     }
     if route.scope:
         responses["401"] = {"description": "bearer token missing, malformed, unknown, expired, revoked, or its "

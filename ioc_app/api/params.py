@@ -23,13 +23,13 @@ MAX_IDS = 50
 MAX_TICKET_DAYS = 1830
 
 CODE = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
-PERIOD = r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4]|-H[12])?$"
+PERIOD = r"^(19|20|21)[0-9]{2}(-(0[1-9]|1[0-2])|-Q[1-4]|-H[12])?$"
 Code = Annotated[str, StringConstraints(pattern=CODE)]
 PeriodCode = Annotated[str, StringConstraints(pattern=PERIOD)]
 # What a refused pattern means, in words (the pattern itself is in the OpenAPI document).
 PATTERN_WORDS = {
     CODE: "a code of letters, digits and _ . : - (at most 64 characters)",
-    PERIOD: "a period such as 2025, 2025-03, 2025-Q1 or 2025-H1",
+    PERIOD: "a period such as 2025, 2025-03, 2025-Q1 or 2025-H1 (years 1900 to 2199)",
 }
 
 

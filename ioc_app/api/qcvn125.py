@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from itertools import groupby
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ioc_app.api import schemas as s
@@ -99,7 +99,7 @@ def report_status(ctx: Ctx, p: ReportStatusQuery) -> Answer:
     for column, value in ((Submission.period_code, p.period), (Submission.status, p.status), (Unit.code, p.unit)):
         if value is not None:
             query = query.where(column == value)
-    total = len(ctx.db.execute(query.with_only_columns(Submission.id)).all())
+    total = _count(ctx, query)
     rows = ctx.db.scalars(query.order_by(Submission.id).limit(p.page_size).offset((p.page - 1) * p.page_size))
     return Answer([{"report_id": r.id, "unit_code": r.unit.code, "regime_code": r.regime_code, "period": r.period_code,
                     "status": r.status, "version": r.version, "submitted_at": ict(r.submitted_at),
@@ -107,9 +107,13 @@ def report_status(ctx: Ctx, p: ReportStatusQuery) -> Answer:
                     "signed_by": r.signed_by, "signature": r.signature} for r in rows], total)
 
 
+def _count(ctx: Ctx, query) -> int:
+    return ctx.db.scalar(select(func.count()).select_from(query.subquery()))
+
+
 def report_periods(ctx: Ctx, p: Paged) -> Answer:
     query = select(Period).order_by(Period.start_date, Period.code)
-    total = len(ctx.db.execute(query.with_only_columns(Period.code)).all())
+    total = _count(ctx, query)
     rows = ctx.db.scalars(query.limit(p.page_size).offset((p.page - 1) * p.page_size))
     return Answer([{"period": r.code, "period_type": r.type, "start_date": r.start_date, "end_date": r.end_date}
                    for r in rows], total)

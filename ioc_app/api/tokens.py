@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -44,11 +43,12 @@ class TokenError(IocError):
     """A token cannot be made or revoked as asked."""
 
 
-@dataclass(frozen=True)
 class Refusal(Exception):
     """Why a request's token is not accepted (answered 401)."""
 
-    reason: str
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def hash_token(token: str) -> str:

@@ -90,11 +90,7 @@ def ticket_stats(ctx: Ctx, p: TicketStatsQuery) -> Answer:
         raise bad_parameter("start_date", f"the period spans more than {MAX_TICKET_DAYS} days")
     stats = q.TicketStatsFilter(p.group_by, start, end, p.commune, p.category, as_of)
     rows, total = q.ticket_stats(ctx.con, ctx.scope, stats, page_of(p))
-    data = records(rows)
-    for row in data:
-        row["on_time_rate"] = row["on_time"] / row["closed"] if row["closed"] else None
-        row["mean_handling_days"] = row.pop("mean_days")
-    return Answer(data, total)
+    return Answer(records(rows), total)
 
 
 def routes() -> list[Route]:

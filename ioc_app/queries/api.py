@@ -156,7 +156,8 @@ def ticket_as_of(con: duckdb.DuckDBPyConnection, scope: Scope) -> datetime | Non
 def ticket_stats(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketStatsFilter,
                  page: Page) -> tuple[pd.DataFrame, int]:
     """Tickets requested in [start, end] grouped by `f.group_by`: received, closed, closed on
-    time, on-time rate, mean handling days (closed ones), still open, overdue at `as_of`."""
+    time, on-time rate, mean handling days (closed ones), still open, overdue at `as_of`,
+    mean satisfaction."""
     key, label = TICKET_GROUPS[f.group_by]
     cond, params = scope.area_filter("t.area_key")
     for column, value in (("t.area_key", f.area_key), ("t.service_code", f.service_code)):
@@ -167,7 +168,10 @@ def ticket_stats(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketStatsFil
         SELECT {key} AS key, {label} AS label, count(*) AS received,
                count(*) FILTER (WHERE t.status = 'closed') AS closed,
                count(*) FILTER (WHERE t.status = 'closed' AND t.closed_at <= t.expected_at) AS on_time,
-               avg(epoch(t.closed_at - t.requested_at)) FILTER (WHERE t.status = 'closed') / 86400 AS mean_days,
+               count(*) FILTER (WHERE t.status = 'closed' AND t.closed_at <= t.expected_at)
+                   / nullif(count(*) FILTER (WHERE t.status = 'closed'), 0) AS on_time_rate,
+               avg(epoch(t.closed_at - t.requested_at)) FILTER (WHERE t.status = 'closed') / 86400
+                   AS mean_handling_days,
                count(*) FILTER (WHERE t.status <> 'closed') AS open,
                count(*) FILTER (WHERE t.status <> 'closed' AND t.expected_at < ?) AS overdue,
                avg(t.satisfaction) AS satisfaction
