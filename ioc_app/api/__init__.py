@@ -151,7 +151,8 @@ def install_api(server: Flask, settings: Settings, reader) -> list[Route]:
         if not is_api_path(request.path):
             return exc
         headers = {"Allow": ", ".join(sorted(exc.valid_methods))} if getattr(exc, "valid_methods", None) else {}
-        error = ApiError(exc.code or 500, ERROR_CODES.get(exc.code, "error"), exc.description or exc.name, headers=headers)
+        error = ApiError(exc.code or 500, ERROR_CODES.get(exc.code, "error"), exc.description or exc.name,
+                         headers=headers)
         return _open311_error(error) if request.path.startswith(open311.BASE) else error_response(error)
 
     return routes

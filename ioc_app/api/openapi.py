@@ -84,7 +84,8 @@ def document(routes: list[Route], extra_paths: dict[str, Any], title: str) -> di
             operation["security"] = [{"bearer": [route.scope]}]
             operation["description"] = f"Needs a token with the scope `{route.scope}`."
         if route.packet:
-            operation["description"] = (operation.get("description", "") + f" QCVN 125:2021/BTTTT: {route.packet}.").strip()
+            text = operation.get("description", "") + f" QCVN 125:2021/BTTTT: {route.packet}."
+            operation["description"] = text.strip()
         paths[route.path] = {"get": operation}
     paths.update(extra_paths)
     return {

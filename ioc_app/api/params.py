@@ -56,7 +56,8 @@ def _instant(text: str) -> datetime:
 DateParam = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), AfterValidator(_date),
                       WithJsonSchema({"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"})]
 InstantParam = Annotated[
-    str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$"),
+    str, StringConstraints(
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"),
     AfterValidator(_instant), WithJsonSchema({"type": "string", "format": "date-time"})]
 
 
@@ -92,7 +93,7 @@ class NoParams(Query):
 class FiguresQuery(Paged):
     indicator: Code | None = Field(None, description="indicator code (see /api/v1/indicators)")
     period: PeriodCode | None = Field(None, description="one period: 2025-03, 2025-Q1, 2025-H1 or 2025")
-    period_from: PeriodCode | None = Field(None, description="figures of periods starting on or after this period's start")
+    period_from: PeriodCode | None = Field(None, description="periods starting on or after this period's start")
     period_to: PeriodCode | None = Field(None, description="figures of periods starting on or before this period's end")
     area: Code | None = Field(None, description="area key: a commune code, or the province code")
     level: Literal["province", "commune"] | None = Field(None, description="area level")
@@ -118,7 +119,7 @@ class AreasQuery(Paged):
 class TicketStatsQuery(Paged):
     group_by: Literal["commune", "category", "status", "month"] = Field("commune", description="grouping")
     start_date: DateParam | None = Field(None, description="first request day (default: 29 days before end_date)")
-    end_date: DateParam | None = Field(None, description="last request day (default: the day of the newest ticket update)")
+    end_date: DateParam | None = Field(None, description="last request day (default: the newest ticket update's)")
     commune: Code | None = Field(None, description="only this commune (area key)")
     category: Code | None = Field(None, description="only this ticket category (service code)")
 
@@ -141,7 +142,8 @@ class Open311RequestsQuery(Query):
                                                                   "other filters are then ignored, as the standard says")
     service_code: CodeList | None = Field(None, description="comma-separated service codes")
     start_date: InstantParam | None = Field(None, description="requested at or after (default: 90 days before end_date)")
-    end_date: InstantParam | None = Field(None, description="requested at or before (default: the newest request)")
+    end_date: InstantParam | None = Field(None, description="requested at or before (default: no bound; without "
+                                                            "either date the 90 days up to the newest ticket update)")
     status: StatusList | None = Field(None, description="open, closed, or both comma-separated")
     page: int = Field(1, ge=1, le=MAX_PAGE, description="page number, from 1 (extension)")
     page_size: int = Field(50, ge=1, le=OPEN311_MAX_PAGE_SIZE,

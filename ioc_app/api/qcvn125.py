@@ -71,7 +71,8 @@ def outlines(ctx: Ctx, p: NoParams) -> Answer:
             sector = sectors.get(sector_code)
             sections.append({
                 "number": _roman(n), "sector_code": sector_code,
-                "name_vi": sector.name_vi if sector else sector_code, "name_en": sector.name_en if sector else sector_code,
+                "name_vi": sector.name_vi if sector else sector_code,
+                "name_en": sector.name_en if sector else sector_code,
                 "items": [{"number": f"{_roman(n)}.{k}", "indicator_code": i.code, "name_vi": i.name_vi,
                            "name_en": i.name_en, "unit": i.unit} for k, i in enumerate(items, start=1)]})
         data.append({"form_code": form.code, "version": newest.version, "sections": sections})

@@ -116,7 +116,8 @@ def categories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                           ORDER BY criterion <> 'total', criterion, category_code""").df()
 
 
-def areas(con: duckdb.DuckDBPyConnection, scope: Scope, page: Page, level: str | None = None) -> tuple[pd.DataFrame, int]:
+def areas(con: duckdb.DuckDBPyConnection, scope: Scope, page: Page,
+          level: str | None = None) -> tuple[pd.DataFrame, int]:
     """Current areas in scope (the province itself only for a whole-province scope)."""
     cond, params = scope.area_filter("area_key")
     if scope.area_keys is not None:
