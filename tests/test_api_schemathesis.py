@@ -37,7 +37,8 @@ def test_the_document_describes_every_route(api_schema):
     paths = {operation.path for operation in operations}
     assert {"/api/v1/figures", "/api/v1/tickets/stats", "/api/v1/qcvn125/kpi-data", "/open311/v2/requests.json",
             "/open311/v2/requests/{service_request_id}.json", "/api/v1/signing-key"} <= paths
-    assert len(operations) == 26 and all(operation.method == "get" for operation in operations)
+    assert set(api_schema.raw_schema["paths"]) - paths <= {"/api/v1/openapi.json"}
+    assert all(operation.method == "get" for operation in operations)
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
