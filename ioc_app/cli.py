@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ioc_app import cli_backup
+from ioc_app import cli_token
 from ioc_app.errors import IocError
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     audit_sub.add_parser("verify", help="verify the audit log's hash chain and every report's signature")
     _report_parser(sub)
     cli_backup.add_parsers(sub)
+    cli_token.add_parser(sub)
     return parser
 
 
@@ -175,6 +177,8 @@ def _run(args: argparse.Namespace) -> int:
         return _report(args, settings)
     elif args.command in cli_backup.COMMANDS:
         return cli_backup.run(args, settings)
+    elif args.command == "token":
+        return cli_token.run(args, settings)
     elif args.command == "audit":
         from ioc_app.writeback.integrity import verify_installation
 

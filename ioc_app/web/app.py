@@ -14,6 +14,7 @@ WEB_DIR = Path(__file__).resolve().parent
 
 
 def create_app(settings: Settings) -> Flask:
+    from ioc_app.api import install_api
     from ioc_app.geo import resolve_province
     from ioc_app.opdb.session import engine_for
     from ioc_app.web.announcements import install_announcements
@@ -55,5 +56,6 @@ def create_app(settings: Settings) -> Flask:
     )
     app.layout = shell.layout
     shell.register(app, settings, reader, province)
+    install_api(server, settings, reader)
     install_security(server, app, settings, public)
     return server

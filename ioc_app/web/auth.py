@@ -21,8 +21,10 @@ from ioc_app.config import SecuritySettings
 from ioc_app.web.i18n import t
 from ioc_app.web.security import csrf_token, same_origin
 
+# The data API and Open311 check their own bearer tokens (ioc_app.api), never the session; the
+# public dashboard is a Dash app of its own that reads only published figures.
 PUBLIC_PREFIXES = ("/login", "/health", "/ready", "/assets/", "/_dash-component-suites/", "/favicon.ico",
-                   "/public/")  # the public dashboard: a Dash app of its own that reads only published figures
+                   "/api/v1/", "/open311/v2/", "/public/")
 PUBLIC_HOME = "/public"
 PASSWORD_PATH = "/account/password"
 # Paths a user whose password change is due may still open.

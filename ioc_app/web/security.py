@@ -26,8 +26,8 @@ from ioc_app.web.i18n import t
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # The signed-in app's callbacks, and the public dashboard's (ioc_app.web.public_app).
 DASH_PREFIXES = ("/_dash-", "/public/_dash-")
-# Non-browser clients of the future data API authenticate with bearer tokens, not cookies.
-API_PREFIX = "/api/"
+# Clients of the data API and Open311 authenticate with bearer tokens (or not at all), not cookies.
+API_PREFIX = ("/api/", "/open311/")
 TOKEN_FIELD = "csrf_token"
 TOKEN_HEADER = "X-CSRF-Token"
 PERMISSIONS = ", ".join(f"{feature}=()" for feature in (

@@ -119,8 +119,18 @@ class Signer:
     def public_pem(self) -> str:
         return _public_pem(self.public_key).decode("ascii")
 
+    @property
+    def key_id(self) -> str:
+        """Hex SHA-256 of the raw 32-byte public key: names the key that signed something."""
+        raw = self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return hashlib.sha256(raw).hexdigest()
+
     def sign(self, digest: str) -> str:
-        return base64.b64encode(self._key.sign(digest.encode("utf-8"))).decode("ascii")
+        return self.sign_bytes(digest.encode("utf-8"))
+
+    def sign_bytes(self, data: bytes) -> str:
+        """Base64 of the detached Ed25519 signature of exactly `data`."""
+        return base64.b64encode(self._key.sign(data)).decode("ascii")
 
     def verify(self, digest: str, signature: str) -> bool:
         try:
