@@ -26,6 +26,7 @@ class Page:
     module: ModuleType
     roles: tuple[str, ...] | None = None  # None: every signed-in role
     kiosk: bool = False  # no header: the page is the whole screen (the control-room wall)
+    group: str | None = None  # a menu of the header ("reporting", "admin"); None: a link of its own
 
 
 ANNOUNCEMENT_POLL_MS = 60_000
@@ -35,15 +36,15 @@ PAGES = (
     Page("/indicators", "indicators", indicators, indicators.ROLES),
     Page("/feedback", "feedback", feedback, feedback.ROLES),
     Page("/devices", "devices", devices, devices.ROLES),
-    Page("/entry", "entry", entry, entry.ROLES),
-    Page("/approvals", "approvals", approvals, approvals.ROLES),
-    Page("/compliance", "compliance", compliance, compliance.ROLES),
-    Page("/catalogs", "catalogs", catalogs, catalogs.ROLES),
-    Page("/audit", "audit", audit, audit.ROLES),
-    Page("/accounts", "accounts", accounts, accounts.ROLES),
-    Page("/pipelines", "pipelines", pipelines, pipelines.ROLES),
-    Page("/announcements", "announcements", announcements, announcements.ROLES),
-    Page("/publishing", "publishing", publishing, publishing.ROLES),
+    Page("/entry", "entry", entry, entry.ROLES, group="reporting"),
+    Page("/approvals", "approvals", approvals, approvals.ROLES, group="reporting"),
+    Page("/compliance", "compliance", compliance, compliance.ROLES, group="reporting"),
+    Page("/publishing", "publishing", publishing, publishing.ROLES, group="reporting"),
+    Page("/catalogs", "catalogs", catalogs, catalogs.ROLES, group="admin"),
+    Page("/accounts", "accounts", accounts, accounts.ROLES, group="admin"),
+    Page("/audit", "audit", audit, audit.ROLES, group="admin"),
+    Page("/pipelines", "pipelines", pipelines, pipelines.ROLES, group="admin"),
+    Page("/announcements", "announcements", announcements, announcements.ROLES, group="admin"),
     Page("/wall", "wall", wall, kiosk=True),
 )
 
@@ -71,14 +72,41 @@ def _allowed(page: Page) -> bool:
     return page.roles is None or has_role(*page.roles)
 
 
+def _link(page: Page, lang: str, pathname: str) -> dcc.Link:
+    return dcc.Link(t(page.title_key, lang), href=page.path,
+                    className="ioc-nav-link" + (" active" if page.path == pathname else ""))
+
+
+def _nav(pages: list[Page], lang: str, pathname: str) -> list:
+    """Links of their own, and a menu per group that folds its pages (a native <details>: keyboard
+    operable, no script); a group with one page is a link of its own."""
+    items, groups = [], {}
+    for page in pages:
+        if page.group is None:
+            items.append(page)
+        else:
+            if page.group not in groups:
+                items.append(page.group)
+            groups.setdefault(page.group, []).append(page)
+    nav = []
+    for item in items:
+        if isinstance(item, Page):
+            nav.append(_link(item, lang, pathname))
+        elif len(groups[item]) == 1:
+            nav.append(_link(groups[item][0], lang, pathname))
+        else:
+            here = any(page.path == pathname for page in groups[item])
+            nav.append(html.Details([
+                html.Summary(t(f"nav_{item}", lang), className="ioc-nav-link" + (" active" if here else "")),
+                html.Div([_link(page, lang, pathname) for page in groups[item]], className="ioc-nav-menu"),
+            ], className="ioc-nav-group"))
+    return nav
+
+
 def _header(province_name: str, lang: str, pathname: str) -> list:
     other = "en" if lang == "vi" else "vi"
     name = (current_user.full_name or current_user.username) if current_user.is_authenticated else ""
-    nav = [
-        dcc.Link(t(page.title_key, lang), href=page.path,
-                 className="ioc-nav-link" + (" active" if page.path == pathname else ""))
-        for page in PAGES if _allowed(page)
-    ]
+    nav = _nav([page for page in PAGES if _allowed(page)], lang, pathname)
     return [
         html.Div([
             html.Div("IOC", className="ioc-emblem", **{"aria-hidden": "true"}),

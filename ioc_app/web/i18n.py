@@ -14,6 +14,8 @@ _TEXTS: dict[str, dict[str, str]] = {
     "app_title": {"vi": "Trung tâm Điều hành Thông minh", "en": "Intelligent Operations Center"},
     "province_prefix": {"vi": "Tỉnh", "en": "Province"},
     "overview": {"vi": "Tổng quan", "en": "Overview"},
+    "nav_reporting": {"vi": "Báo cáo", "en": "Reporting"},
+    "nav_admin": {"vi": "Quản trị", "en": "Administration"},
     "logout": {"vi": "Đăng xuất", "en": "Sign out"},
     "login_title": {"vi": "Đăng nhập", "en": "Sign in"},
     "username": {"vi": "Tên đăng nhập", "en": "Username"},
