@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import ModuleType
+from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, dcc, html
 from flask import session
@@ -68,6 +69,15 @@ def _lang() -> str:
     return session.get("lang", "vi")
 
 
+def _page_lang(search: str | None) -> str:
+    """The language the page's URL asks for (`?lang=en`), else the session's. The page load put
+    it into the session already (ioc_app.web.auth); `route` puts it there again, because a
+    response that was under way then (a sign-in, say) may have re-sent the older cookie, and the
+    page's later callbacks carry the cookie of route's answer."""
+    asked = parse_qs((search or "").lstrip("?")).get("lang", [None])[0]
+    return asked if asked in ("vi", "en") else _lang()
+
+
 def _allowed(page: Page) -> bool:
     return page.roles is None or has_role(*page.roles)
 
@@ -130,9 +140,11 @@ def register(app: Dash, settings: Settings, reader: LakeReader, province) -> Non
     cache = QueryCache(reader)
     by_path = {page.path: page for page in PAGES}
 
-    @app.callback(Output("ioc-header", "children"), Output("page", "children"), Input("url", "pathname"))
-    def route(pathname: str | None):
-        lang, pathname = _lang(), pathname or "/"
+    @app.callback(Output("ioc-header", "children"), Output("page", "children"), Input("url", "pathname"),
+                  Input("url", "search"))
+    def route(pathname: str | None, search: str | None):
+        lang, pathname = _page_lang(search), pathname or "/"
+        session["lang"] = lang
         page = by_path.get(pathname)
         if page is None:
             body = html.P(t("not_found", lang), className="ioc-message")
@@ -145,11 +157,11 @@ def register(app: Dash, settings: Settings, reader: LakeReader, province) -> Non
         return _header(province.name, lang, pathname), body
 
     @app.callback(Output("ioc-announcement", "children"), Output("ioc-announcement", "className"),
-                  Input("url", "pathname"), Input("announcement-tick", "n_intervals"))
-    def announcement(pathname: str | None, _):
+                  Input("url", "pathname"), Input("url", "search"), Input("announcement-tick", "n_intervals"))
+    def announcement(pathname: str | None, search: str | None, _):
         page = by_path.get(pathname or "/")
         wall_screen = page is not None and page.kiosk
-        items = banners(opdb_engine(settings.database_url), _lang())
+        items = banners(opdb_engine(settings.database_url), _page_lang(search))
         return banner_children(items), "ioc-announcement" + (" ioc-announcement-wall" if wall_screen else "")
 
     app.clientside_callback(

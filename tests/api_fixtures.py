@@ -7,7 +7,7 @@ import requests
 from sqlalchemy import select
 
 from ioc_app.config import load_settings
-from ioc_app.opdb.models import Unit
+from ioc_app.opdb.models import Area, Unit
 from ioc_app.opdb.session import engine_for, session_scope
 from tests.conftest import ISSUED_PASSWORD
 from tests.demo_instance import Instance
@@ -26,12 +26,14 @@ def make_user(demo: Instance, name: str, role: str, unit: str | None = None) -> 
 
 
 def first_commune_unit(demo: Instance) -> tuple[str, str]:
-    """(unit code, area key) of a commune reporting unit of the demo."""
+    """(unit code, area key) of a commune reporting unit of the demo, placed at a current commune
+    (other tests of the session add units of their own)."""
     engine = engine_for(load_settings(demo.config).database_url)
     try:
         with session_scope(engine) as db:
-            unit = db.scalars(select(Unit).where(Unit.kind == "commune", Unit.valid_to.is_(None))
-                              .order_by(Unit.code)).first()
+            communes = select(Area.key).where(Area.level == "commune", Area.valid_to.is_(None))
+            unit = db.scalars(select(Unit).where(Unit.kind == "commune", Unit.valid_to.is_(None),
+                                                 Unit.area_key.in_(communes)).order_by(Unit.code)).first()
             return unit.code, unit.area_key
     finally:
         engine.dispose()

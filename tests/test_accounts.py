@@ -130,7 +130,7 @@ def test_first_login_must_change_the_issued_password_and_nothing_else_opens(site
     assert browser.post("/_dash-update-component", json=ROUTE_CALLBACK).status_code == 403
     assert browser.get("/_dash-layout").status_code == 403
     assert browser.get("/api/v1/indicators").status_code == 401  # the data API takes bearer tokens, never sessions
-    form = browser.get("/account/password")
+    form = browser.get("/account/password?lang=vi")  # the page load above asked for English
     assert form.status_code == 200 and 'id="password-due"' in form.text
     assert form.headers["Cache-Control"] == "no-store"
     for rule in ("ít nhất 8 ký tự", "một chữ in hoa", "một chữ số", "khác 5 mật khẩu gần nhất"):

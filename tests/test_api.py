@@ -136,7 +136,7 @@ def test_a_token_reads_only_its_scopes(demo, api):
 
 def test_a_commune_users_token_sees_only_its_commune(demo, api):
     unit, area = first_commune_unit(demo)
-    make_user(demo, "api_commune", "leader", unit)
+    make_user(demo, "api_commune", "approver", unit)  # a commune-bound role (ioc_app.opdb.reach)
     commune = Api(api.url, make_token(demo, "api_commune"))
     areas = commune.get("/api/v1/areas").json()
     assert [row["area_key"] for row in areas["data"]] == [area]

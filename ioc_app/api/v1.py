@@ -54,7 +54,7 @@ def figure_sources(ctx: Ctx, p: SourcesQuery) -> Answer:
     check_known(ctx, "indicator", "indicator", p.indicator)
     check_known(ctx, "category", "category", p.category)
     check_area(ctx, "area", p.area)
-    return Answer(records(indicator_queries.sources(ctx.con, p.area, p.indicator, p.period, p.category)))
+    return Answer(records(indicator_queries.sources(ctx.con, ctx.scope, p.area, p.indicator, p.period, p.category)))
 
 
 def indicators(ctx: Ctx, p: IndicatorsQuery) -> Answer:

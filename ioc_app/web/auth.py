@@ -124,9 +124,9 @@ def install_auth(app: Flask, engine, province_name: str, security: SecuritySetti
 
     @app.before_request
     def remember_language():
-        """`?lang=` of a page load goes into the session before the page's callbacks run. Set by
-        a callback instead, it raced the page's other callbacks: each answer re-sends the session
-        cookie as it read it, so one of them could put the old language back."""
+        """`?lang=` of a page load goes into the session before the page's callbacks run, so every
+        one of their answers carries it: when only the `route` callback set it, a sibling
+        callback's answer re-sent the cookie as it read it and could put the old language back."""
         current_lang()
 
     @app.before_request
