@@ -13,15 +13,15 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from ioc_app.config import Settings
 from ioc_app.geo import boundaries, resolve_province
 from ioc_app.queries import indicators as q
-from ioc_app.queries.overview import REFORM_DATE
+from ioc_app.queries.overview import REFORM_DATE, figures_summary
 from ioc_app.queries.scope import Scope
 from ioc_app.web.access import require_role
 from ioc_app.web.i18n import number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
 from layouts.desk import MAP_CONFIG, graph_config, page_head, panel
-from layouts.exports import table_download
+from layouts.exports import Export, export_actions, named_columns, register_export
 from layouts.figures import (BLUE, GRID, MUTED, ORANGE, commune_outline, font_px, geo_frame, map_figure,
-                             series_layout)
+                             series_layout, with_source)
 from layouts.figures import base_layout as _base_layout
 from layouts.tables import table
 from layouts.tiles import tile
@@ -33,7 +33,6 @@ def layout(lang: str) -> html.Div:
     return html.Div([
         dcc.Store(id="ind-area"),
         dcc.Store(id="ind-viewport"),
-        dcc.Download(id="ind-download"),
         page_head(t("indicators", lang), t("ind_breadcrumb", lang), "ind-crumb-province", "ind-crumb-commune"),
         html.Div([
             html.Label([t("ind_sector", lang), dcc.Dropdown(id="ind-sector", className="ioc-select",
@@ -52,17 +51,17 @@ def layout(lang: str) -> html.Div:
                   html.Div(id="ind-map-note", className="ioc-note"), extra="ioc-panel-map"),
             html.Div([
                 panel(t("ind_series", lang),
-                      dcc.Graph(id="ind-series", className="ioc-chart", config=graph_config("ind-series"))),
+                      dcc.Graph(id="ind-series", className="ioc-chart", config=graph_config("ind-series")),
+                      actions=export_actions("ind-series-export", lang)),
                 panel(t("ind_breakdown", lang),
-                      dcc.Graph(id="ind-breakdown", className="ioc-chart", config=graph_config("ind-breakdown"))),
+                      dcc.Graph(id="ind-breakdown", className="ioc-chart", config=graph_config("ind-breakdown")),
+                      actions=export_actions("ind-breakdown-export", lang)),
             ], className="ioc-side"),
         ], className="ioc-grid"),
         html.Div([
-            panel(t("ind_sources", lang), html.Div(id="ind-sources")),
-            panel(t("ind_communes", lang), html.Div([
-                html.Button(t("export_csv", lang), id="ind-export-csv", className="btn btn-sm btn-outline-light"),
-                html.Button(t("export_xlsx", lang), id="ind-export-xlsx", className="btn btn-sm btn-outline-light"),
-            ], className="ioc-actions"), html.Div(id="ind-communes", className="ioc-scroll")),
+            panel(t("ind_sources", lang), html.Div(id="ind-sources"), actions=export_actions("ind-sources-export", lang)),
+            panel(t("ind_communes", lang), html.Div(id="ind-communes", className="ioc-scroll"),
+                  actions=export_actions("ind-export", lang)),
         ], className="ioc-two"),
         html.Footer(id="ind-footer", className="ioc-footer"),
     ], className="ioc-stack ioc-indicators")
@@ -100,7 +99,7 @@ def kpi_tiles(figure: dict, unit: str, direction: str, digits: int, lang: str, a
     return tiles
 
 
-def series_figure(series: pd.DataFrame, unit: str, lang: str, size: int) -> go.Figure:
+def series_figure(series: pd.DataFrame, unit: str, lang: str, size: int, source: str) -> go.Figure:
     figure = go.Figure(go.Scatter(
         x=series["period_start"], y=series["value"], mode="lines+markers", line=dict(color=BLUE, width=size / 5),
         marker=dict(size=size / 2.5), customdata=series["period"],
@@ -108,13 +107,13 @@ def series_figure(series: pd.DataFrame, unit: str, lang: str, size: int) -> go.F
     figure.add_vline(x=pd.Timestamp(REFORM_DATE).timestamp() * 1000, line_dash="dot", line_color=ORANGE,
                      annotation_text=t("reform_line", lang), annotation_font_color=ORANGE,
                      annotation_position="top left")
-    return series_layout(figure, lang, size, "%m/%Y" if lang == "vi" else "%b %Y")
+    return series_layout(figure, lang, size, "%m/%Y" if lang == "vi" else "%b %Y", source)
 
 
-def breakdown_figure(parts: pd.DataFrame, unit: str, lang: str, size: int) -> go.Figure:
+def breakdown_figure(parts: pd.DataFrame, unit: str, lang: str, size: int, source: str) -> go.Figure:
     names = [_name(row, lang) for _, row in parts.iterrows()]
     figure = go.Figure(go.Bar(x=parts["value"], y=names, orientation="h", marker_color=BLUE,
-                              hovertemplate="%{y}: %{x:,.2f} " + unit + "<extra></extra>"))
+                              hovertemplate=with_source("%{y}: %{x:,.2f} " + unit + "<extra></extra>", source)))
     figure.update_yaxes(autorange="reversed", automargin=True)
     figure.update_xaxes(gridcolor=GRID, tickformat=",~r")
     figure.update_layout(margin=dict(l=size, r=size, t=size // 2, b=2 * size), bargap=0.55)
@@ -126,6 +125,11 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
     approximate = any(f["properties"].get("approximate") for f in geojson["features"])
     scope = Scope(settings.province_code)
     province_name = resolve_province(settings.province_code).name
+
+    def hover_source(lang: str) -> str:
+        """Where the charts' numbers come from: approved reports, as of the newest approval in the store."""
+        newest = cache.run(figures_summary, scope).iloc[0]["as_of"]
+        return t("ind_hover_source", lang, as_of=when(None if pd.isna(newest) else newest, lang))
 
     app.clientside_callback("function(p) { return window.innerWidth; }",
                             Output("ind-viewport", "data"), Input("url", "pathname"))
@@ -197,6 +201,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         else:
             found = cache.run(q.province_figure, scope, code, period, category)
             figure = {**(found.iloc[0].to_dict() if len(found) else {}), "period": period}
+        hover = hover_source(lang)
         kpis = kpi_tiles(figure, unit, indicator["direction"], digits, lang,
                          names.get(area, t("ind_province_value", lang)))
         if communes.empty:
@@ -206,8 +211,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         else:
             map_fig = map_figure(geojson, communes.fillna({"value": 0}), "value", lang, size,
                                  highlight=[area] if area else ())
-            map_fig.update_traces(selector=dict(type="choropleth"), hovertemplate="<b>%{text}</b><br>%{z:,.2f} "
-                                  + unit + "<extra></extra>", colorbar_tickformat=",~r")
+            map_fig.update_traces(selector=dict(type="choropleth"), hovertemplate=with_source(
+                "<b>%{text}</b><br>%{z:,.2f} " + unit + "<extra></extra>", hover), colorbar_tickformat=",~r")
             note = t("ind_map_note", lang, n=number(len(communes), lang)) + (
                 " · " + t("approximate", lang) if approximate else "")
         series = cache.run(q.series, area_key, code, category)
@@ -230,24 +235,70 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         as_of = sources["approved_at"].max() if len(sources) else None
         footer = f"{t('as_of', lang)}: {when(None if as_of is None or pd.isna(as_of) else as_of, lang)} · " \
                  f"{t('ind_snapshot', lang)} {cache.snapshot()}"
-        return (province_name, commune_crumb, kpis, map_fig, note, series_figure(series, unit, lang, size),
-                breakdown_figure(parts, unit, lang, size), source_table, commune_table, footer)
+        return (province_name, commune_crumb, kpis, map_fig, note, series_figure(series, unit, lang, size, hover),
+                breakdown_figure(parts, unit, lang, size, hover), source_table, commune_table, footer)
 
-    @app.callback(Output("ind-download", "data"), Input("ind-export-csv", "n_clicks"),
-                  Input("ind-export-xlsx", "n_clicks"), State("ind-code", "value"), State("ind-period", "value"),
-                  State("ind-category", "value"), prevent_initial_call=True)
-    def export(_csv, _xlsx, code: str | None, period: str | None, category: str | None):
-        require_role(*ROLES)
+    def selection(code: str | None, period: str | None, category: str | None, area: str | None):
+        """The indicator, its commune values and the place the page shows (the chosen commune or the
+        province), or None when nothing is chosen: the same reading as `show`."""
         indicator = _indicator(cache, code)
         if indicator is None or not period or not category:
-            return no_update
-        lang = lang_of()
+            return None
         communes = cache.run(q.commune_values, scope, code, period, category)
-        columns = {"code": t("ind_code", lang), "name": t("ind_commune", lang), "value": period,
-                   "last_year": t("ind_last_year", lang)}
-        title = f"{code} · {_name(indicator, lang)} ({indicator['unit']}) · {period} · {category}"
-        source = t("ind_export_source", lang, snapshot=cache.snapshot())
-        fmt = "xlsx" if ctx.triggered_id == "ind-export-xlsx" else "csv"
-        return table_download(communes[list(columns)].rename(columns=columns), title, source,
-                              f"{code}_{period}_{category}", fmt)
+        area = area if area in set(communes["code"]) else None
+        return indicator, communes, area, area or cache.run(q.province_area_key, scope)
+
+    def export_head(indicator: pd.Series, period: str, category: str, communes: pd.DataFrame, area: str | None,
+                    what: str, lang: str) -> tuple[str, str]:
+        """The title (indicator, period, category, place, what) and the source line with its as-of time."""
+        place = communes.loc[communes["code"] == area, "name"].iloc[0] if area else province_name
+        title = (f"{indicator['indicator_code']} · {_name(indicator, lang)} ({indicator['unit']}) · {period} · "
+                 f"{category} · {place} · {what}")
+        sources = cache.run(q.sources, area or cache.run(q.province_area_key, scope), indicator["indicator_code"],
+                            period, category)
+        as_of = sources["approved_at"].max() if len(sources) else None
+        return title, t("ind_export_source", lang, snapshot=cache.snapshot(),
+                        as_of=when(None if as_of is None or pd.isna(as_of) else as_of, lang))
+
+    states = [State("ind-code", "value"), State("ind-period", "value"), State("ind-category", "value"),
+              State("ind-area", "data")]
+
+    def exporter(what: str, rows: Callable[..., pd.DataFrame]) -> Callable[..., Export | None]:
+        def build(code, period, category, area) -> Export | None:
+            chosen = selection(code, period, category, area)
+            if chosen is None:
+                return None
+            lang = lang_of()
+            indicator, communes, area, area_key = chosen
+            title, source = export_head(indicator, period, category, communes, area, t(what, lang), lang)
+            name = f"{code}_{what.removeprefix('ind_')}_{period}_{category}" + (f"_{area}" if area else "")
+            return rows(lang, communes, area_key, code, period, category), title, source, name
+        return build
+
+    def commune_rows(lang, communes, _key, _code, period, _category) -> pd.DataFrame:
+        return named_columns(communes, {"code": t("ind_code", lang), "name": t("ind_commune", lang),
+                                        "value": period, "last_year": t("ind_last_year", lang)})
+
+    def series_rows(lang, _communes, area_key, code, _period, category) -> pd.DataFrame:
+        return named_columns(cache.run(q.series, area_key, code, category),
+                             {"period": t("ind_period", lang), "period_start": t("ind_period_start", lang),
+                              "value": t("ind_value", lang)})
+
+    def breakdown_rows(lang, _communes, area_key, code, period, _category) -> pd.DataFrame:
+        parts = cache.run(q.breakdown, area_key, code, period)
+        return named_columns(parts.assign(name=[_name(row, lang) for _, row in parts.iterrows()]),
+                             {"category_code": t("ind_code", lang), "name": t("ind_category", lang),
+                              "value": t("ind_value", lang)})
+
+    def source_rows(lang, _communes, area_key, code, period, category) -> pd.DataFrame:
+        return named_columns(cache.run(q.sources, area_key, code, period, category),
+                             {"submission_id": t("ind_submission", lang), "unit_code": t("ind_unit", lang),
+                              "value": t("ind_value", lang), "approved_at": t("ind_approved_at", lang),
+                              "source": t("ind_source", lang)})
+
+    for name, what, rows in (("ind-export", "ind_communes", commune_rows),
+                             ("ind-series-export", "ind_series", series_rows),
+                             ("ind-breakdown-export", "ind_breakdown", breakdown_rows),
+                             ("ind-sources-export", "ind_sources", source_rows)):
+        register_export(app, name, states, exporter(what, rows), ROLES)
 
