@@ -72,4 +72,5 @@ def register_export(app: Dash, name: str, states: list[State], build: Callable[.
         if found is None:
             return no_update
         frame, title, source, file_name = found
-        return table_download(frame, title, source, file_name, "xlsx" if ctx.triggered_id == f"{name}-xlsx" else "csv")
+        fmt = "xlsx" if ctx.triggered_id == f"{name}-xlsx" else "csv"
+        return table_download(frame, title, source, file_name, fmt)

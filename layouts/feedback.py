@@ -71,7 +71,8 @@ def layout(lang: str) -> html.Div:
                   html.Div(t("fb_map_note", lang), className="ioc-note"), extra="ioc-panel-map",
                   actions=export_actions("fb-map-export", lang)),
             html.Div([panel(t("fb_volume", lang), graph("fb-volume"), actions=export_actions("fb-volume-export", lang)),
-                      panel(t("fb_funnel", lang), graph("fb-funnel"), actions=export_actions("fb-funnel-export", lang))],
+                      panel(t("fb_funnel", lang), graph("fb-funnel"),
+                            actions=export_actions("fb-funnel-export", lang))],
                      className="ioc-side"),
         ], className="ioc-grid"),
         html.Div([

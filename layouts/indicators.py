@@ -59,7 +59,8 @@ def layout(lang: str) -> html.Div:
             ], className="ioc-side"),
         ], className="ioc-grid"),
         html.Div([
-            panel(t("ind_sources", lang), html.Div(id="ind-sources"), actions=export_actions("ind-sources-export", lang)),
+            panel(t("ind_sources", lang), html.Div(id="ind-sources"),
+                  actions=export_actions("ind-sources-export", lang)),
             panel(t("ind_communes", lang), html.Div(id="ind-communes", className="ioc-scroll"),
                   actions=export_actions("ind-export", lang)),
         ], className="ioc-two"),

@@ -29,7 +29,10 @@ def page(browser, server):
     page = context.new_page()
     page.foreign = record_foreign_requests(page, server.url)
     log_in(page, server.url, *LEADER)
-    page.wait_for_url(lambda url: "/login" not in url)  # else the login's answer may land after the next page's
+    # The landing page's callbacks must have answered: each answer re-sends the session cookie, and
+    # one landing after the next page's load would set its language back.
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.wait_for_load_state("networkidle")
     yield page
     assert page.foreign == []
     context.close()
@@ -51,8 +54,8 @@ def _csv(page, button: str) -> tuple[list[str], list[dict]]:
 def _traces(page, graph: str) -> list[dict]:
     """The data of a chart's traces as plotly drew them (decoded: the figure sends typed arrays as base64)."""
     return page.evaluate(f"""() => document.querySelector('#{graph} .js-plotly-plot')._fullData.map(
-        t => ({{x: Array.from(t.x || []), y: Array.from(t.y || []), z: Array.from(t.z || []), customdata: Array.from(t.customdata || []),
-                hovertemplate: t.hovertemplate || ''}}))""")
+        t => ({{x: Array.from(t.x || []), y: Array.from(t.y || []), z: Array.from(t.z || []),
+                customdata: Array.from(t.customdata || []), hovertemplate: t.hovertemplate || ''}}))""")
 
 
 def _hover_title(page, graph: str) -> str:
@@ -184,6 +187,9 @@ def test_feedback_chart_exports_hold_the_charts_rows(page, server):
     assert commune in head[0] and [int(row["Tickets"]) for row in rows] == filtered["x"]
     assert filtered["x"][0] == received[commune]
     page.screenshot(path=str(SHOTS / "feedback-en.png"), full_page=True)
+    page.goto(server.url + "/feedback?lang=vi")
+    page.locator("#fb-tickets-table tbody tr").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(SHOTS / "feedback-vi.png"), full_page=True)
 
 
 def test_devices_series_and_outage_exports(page, server):
@@ -204,3 +210,6 @@ def test_devices_series_and_outage_exports(page, server):
     head, rows = _csv(page, "dv-export-outages-csv")
     assert head[1].startswith("# Source: camera system") and len(rows) == shown
     page.screenshot(path=str(SHOTS / "devices-en.png"), full_page=True)
+    page.goto(server.url + "/devices?lang=vi")
+    page.locator("#dv-sensors-table tbody tr").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(SHOTS / "devices-vi.png"), full_page=True)
