@@ -147,7 +147,7 @@ def test_indicators_walk_with_the_keyboard(page, server):
 
 def test_feedback_chart_exports_hold_the_charts_rows(page, server):
     page.goto(server.url + "/feedback?lang=en")
-    page.locator("#fb-tickets-table tbody tr").first.wait_for(timeout=30_000)
+    page.locator("#fb-tickets-table tbody tr").first.wait_for(timeout=60_000)
     page.wait_for_function("() => document.querySelector('#fb-funnel .js-plotly-plot')?.data?.length > 0",
                            timeout=30_000)
     source = "Source: citizen feedback system (Open311), data as of"
@@ -195,8 +195,9 @@ def test_feedback_chart_exports_hold_the_charts_rows(page, server):
 def test_devices_series_and_outage_exports(page, server):
     page.goto(server.url + "/devices?lang=en")
     page.locator("#dv-sensors-table tbody tr").first.wait_for(timeout=30_000)
-    page.wait_for_function("() => document.querySelector('#dv-series .js-plotly-plot')?.data?.length > 0",
-                           timeout=30_000)
+    for graph, traces in (("dv-series", 0), ("dv-map", 1)):
+        page.wait_for_function(
+            f"() => document.querySelector('#{graph} .js-plotly-plot')?._fullData?.length > {traces}", timeout=60_000)
     mean = _traces(page, "dv-series")[0]
     head, rows = _csv(page, "dv-export-series-csv")
     assert head[0].startswith("# Station series · ")
