@@ -107,7 +107,7 @@ def _nav(pages: list[Page], lang: str, pathname: str) -> list:
         else:
             here = any(page.path == pathname for page in groups[item])
             nav.append(html.Details([
-                html.Summary(t(f"nav_{item}", lang), className="ioc-nav-link" + (" active" if here else "")),
+                html.Summary(t(f"nav_{item}", lang), className="ioc-nav-summary" + (" here" if here else "")),
                 html.Div([_link(page, lang, pathname) for page in groups[item]], className="ioc-nav-menu"),
             ], className="ioc-nav-group"))
     return nav
