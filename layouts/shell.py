@@ -12,6 +12,7 @@ from flask_login import current_user
 from ioc_app.config import Settings
 from ioc_app.web.access import has_role
 from ioc_app.web.i18n import t
+from ioc_app.web.language import current_lang
 from ioc_app.web.lake_reader import LakeReader
 from ioc_app.web.query_cache import QueryCache
 from ioc_app.web.announcements import banner_children, banners
@@ -65,17 +66,12 @@ def layout() -> html.Div:
     )
 
 
-def _lang() -> str:
-    return session.get("lang", "vi")
-
-
 def _page_lang(search: str | None) -> str:
     """The language the page's URL asks for (`?lang=en`), else the session's. The page load put
-    it into the session already (ioc_app.web.auth); `route` puts it there again, because a
-    response that was under way then (a sign-in, say) may have re-sent the older cookie, and the
-    page's later callbacks carry the cookie of route's answer."""
+    it into the session already (ioc_app.web.language); `route` puts it there again, because a
+    response that was under way then (a sign-in, say) may have re-sent the older cookie."""
     asked = parse_qs((search or "").lstrip("?")).get("lang", [None])[0]
-    return asked if asked in ("vi", "en") else _lang()
+    return asked if asked in ("vi", "en") else current_lang()
 
 
 def _allowed(page: Page) -> bool:
@@ -177,4 +173,4 @@ def register(app: Dash, settings: Settings, reader: LakeReader, province) -> Non
         Input("clock-tick", "n_intervals"),
     )
     for page in PAGES:
-        page.module.register(app, settings, cache, _lang)
+        page.module.register(app, settings, cache, current_lang)

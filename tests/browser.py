@@ -37,7 +37,10 @@ def record_foreign_requests(page: Page, base_url: str) -> list[str]:
 
 
 def log_in(page: Page, base_url: str, username: str, password: str) -> None:
+    """Sign in and wait for the page it leads to: a test's next `goto` would otherwise race the
+    sign-in's answer and could load the next page with the session before it."""
     page.goto(base_url + "/login")
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url, timeout=60_000)

@@ -104,7 +104,7 @@ def prepared(demo):
         engine.dispose()
 
 
-@pytest.mark.xfail(reason="failing since the session-10 merge of the per-account scopes with the write-back and desk work; first thing to mend in the next session (see the closing note)", strict=False)
+
 def test_compliance_page(server, prepared):
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1440, "height": 900}, accept_downloads=True)

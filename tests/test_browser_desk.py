@@ -40,7 +40,7 @@ def _column(page, table: str, index: int) -> set[str]:
     return set(page.locator(f"#{table} tbody tr td:nth-child({index})").all_inner_texts())
 
 
-@pytest.mark.xfail(reason="failing since the session-10 merge of the per-account scopes with the write-back and desk work; first thing to mend in the next session (see the closing note)", strict=False)
+
 def test_feedback_map_filters_the_list_and_exports(page, server):
     page.goto(server.url + "/feedback?lang=en")
     page.locator("#fb-tickets-table tbody tr").first.wait_for(timeout=30_000)

@@ -13,7 +13,7 @@ from itertools import pairwise
 import pandas as pd
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import event, func, inspect, select, text
 
 from ioc_app.errors import IocError, SourceError, StoreError
 from ioc_app.opdb import audit, users
@@ -447,6 +447,31 @@ def test_fill_periods_covers_every_period_type_once(engine):
         "2025-Q2",
         "2025-Q3",
     ]
+
+
+
+def test_fill_periods_skips_a_period_another_request_added_meanwhile(engine):
+    """The first callbacks of a new month fill its periods at the same time: the one that
+    loses the race finds the month added between its look and its insert, and goes on."""
+    with session_scope(engine) as session:
+        fill_periods(session, date(2025, 4, 1), date(2025, 5, 31))
+
+    def another_request_adds_june(state):
+        """Right after this request has looked at what is stored, the other one adds June."""
+        if not state.is_select or added:
+            return None
+        looked = state.invoke_statement().freeze()
+        added.append(True)
+        with session_scope(engine) as other:
+            assert fill_periods(other, date(2025, 6, 1), date(2025, 6, 30)) == 1
+        return looked()
+
+    added: list[bool] = []
+    with session_scope(engine) as session:
+        event.listen(session, "do_orm_execute", another_request_adds_june)
+        assert fill_periods(session, date(2025, 6, 1), date(2025, 6, 30)) == 0
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Period).where(Period.code == "2025-06")) == 1
 
 
 # --- audit ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ioc_app.errors import IocError
@@ -40,11 +41,20 @@ def periods_between(start: date, end: date) -> Iterator[Period]:
             year, month = (year + 1, 1) if month + span > 12 else (year, month + span)
 
 
+_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
 def fill_periods(session: Session, start: date, end: date) -> int:
-    """Add the periods overlapping [start, end] that are missing; returns how many were added."""
+    """Add the periods overlapping [start, end] that are missing; returns how many were added.
+
+    Several requests fill the first days of a new month at once (each page's callbacks do), so
+    a period another transaction has just added is skipped rather than refused as a duplicate."""
     wanted = list(periods_between(start, end))
     stored = set(session.scalars(select(Period.code).where(Period.code.in_([p.code for p in wanted]))))
-    missing = [period for period in wanted if period.code not in stored]
-    session.add_all(missing)
-    session.flush()
-    return len(missing)
+    missing = [{"code": p.code, "type": p.type, "start_date": p.start_date, "end_date": p.end_date}
+               for p in wanted if p.code not in stored]
+    if not missing:
+        return 0
+    insert = _INSERT[session.get_bind().dialect.name]
+    added = insert(Period).values(missing).on_conflict_do_nothing(index_elements=["code"]).returning(Period.code)
+    return len(session.execute(added).all())

@@ -19,6 +19,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from ioc_app.clock import now_ict
 from ioc_app.config import SecuritySettings
 from ioc_app.web.i18n import t
+from ioc_app.web.language import current_lang
 from ioc_app.web.security import csrf_token, same_origin
 
 # The data API and Open311 check their own bearer tokens (ioc_app.api), never the session; the
@@ -56,13 +57,6 @@ def _web_user(user, password_due: bool = False) -> WebUser:
 def _stamp(user) -> str:
     """Changes with every new password: a session made before a change or reset stops working."""
     return user.password_changed_at.isoformat()
-
-
-def current_lang() -> str:
-    lang = request.args.get("lang")
-    if lang in ("vi", "en"):
-        session["lang"] = lang
-    return session.get("lang", "vi")
 
 
 def _safe_next(target: str | None) -> str:

@@ -22,6 +22,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ioc_app.config import Settings
 from ioc_app.web.i18n import t
+from ioc_app.web.language import current_lang
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # The signed-in app's callbacks, and the public dashboard's (ioc_app.web.public_app).
@@ -111,7 +112,7 @@ def install_security(server: Flask, dash_app: Dash, settings: Settings, *other_a
             return None
         if request.path.startswith(API_PREFIX) or _token_ok():
             return None
-        lang = session.get("lang", "vi")
+        lang = current_lang()
         page = render_template("expired.html", lang=lang, t=lambda key, **values: t(key, lang, **values),
                                back=request.path)
         return page, 400
