@@ -133,7 +133,7 @@ def _ingest(settings: Settings, files: dict[str, list[Path]]) -> dict[str, float
 def _operational_db(settings: Settings, files: dict[str, list[Path]]) -> dict[str, str]:
     """Catalogs, write-back catalog and report history as `ioc demo` builds them; one account per
     demo role with a known password that needs no change at first sign-in."""
-    from ioc_app.bootstrap import _first_unit_of_kind
+    from ioc_app.bootstrap import first_unit_of_kind
     from ioc_app.demo.submissions import build_demo_submissions
     from ioc_app.geo import areas
     from ioc_app.opdb.catalog import import_catalog
@@ -148,7 +148,7 @@ def _operational_db(settings: Settings, files: dict[str, list[Path]]) -> dict[st
         import_writeback_catalog(session, settings.demo_dir / "catalog" / "writeback.json")
     with session_scope(engine) as session:
         build_demo_submissions(session, settings, Signer.for_settings(settings), END_DATE)
-    unit_of_kind = _first_unit_of_kind(files["units"][0])
+    unit_of_kind = first_unit_of_kind(files["units"][0])
     passwords = {}
     with session_scope(engine) as session:
         for username, (role, unit_kind) in DEMO_ROLES.items():

@@ -20,12 +20,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ioc_app.config import Settings
-from ioc_app.demo.cameras import _EVENTS, _NIGHT, _RUSH, CAMERAS_MINIMUM, CAMERAS_PER_MILLION, build_cameras, build_status
+from ioc_app.demo.cameras import (CAMERAS_MINIMUM, CAMERAS_PER_MILLION, EVENTS, NIGHT_PROFILE, RUSH_PROFILE, build_cameras,
+                                  build_status)
 from ioc_app.demo.catalog import write_catalog
 from ioc_app.demo.context import DemoContext, make_context
 from ioc_app.demo.population import Population, build_population
 from ioc_app.demo.reports import write_reports
-from ioc_app.demo.sensors import PM25_LIMIT, SALINITY_LIMIT, STEP, _pm25, _salinity, _water_level
+from ioc_app.demo.sensors import PM25_LIMIT, SALINITY_LIMIT, STEP, pm25_series, salinity_series, water_level_series
 from ioc_app.demo.spatial import CommuneShapes
 from ioc_app.demo.tickets import TICKETS_PER_MILLION, write_tickets
 from ioc_app.demo.units import build_units
@@ -118,10 +119,10 @@ def camera_events(ctx: YearContext, cameras: pd.DataFrame, status: pd.DataFrame)
     days = (ctx.horizon - ctx.feed_start).days
     start = np.datetime64(ctx.feed_start, "s")
     parts = []
-    for event_type, (kind, rate, detail) in _EVENTS.items():
+    for event_type, (kind, rate, detail) in EVENTS.items():
         eligible = cameras if kind == "any" else cameras[cameras["kind"] == kind]
         camera = np.repeat(eligible["camera_id"].to_numpy(), rng.poisson(rate * days, len(eligible)))
-        profile = _NIGHT if kind == "security" else _RUSH
+        profile = NIGHT_PROFILE if kind == "security" else RUSH_PROFILE
         hour = rng.choice(24, size=len(camera), p=profile / profile.sum())
         offset = rng.integers(0, days, len(camera)) * 86400 + hour * 3600 + rng.integers(0, 3600, len(camera))
         text = [detail.format(n=v) for v in rng.integers(1, 60, len(camera))]
@@ -161,11 +162,11 @@ def _values(ctx: YearContext, sensor, times: pd.DatetimeIndex, hours: np.ndarray
     """One station's year of readings (the demo's tide, season and noise models); NaN during outages."""
     rng = ctx.rng("readings", sensor.sensor_id)
     if sensor.kind == "salinity":
-        value = np.round(_salinity(rng, hours, months, rng.uniform(1.5, 16.0)), 2)
+        value = np.round(salinity_series(rng, hours, months, rng.uniform(1.5, 16.0)), 2)
     elif sensor.kind == "water_level":
-        value = np.round(_water_level(ctx, rng, hours, months, sensor.threshold), 3)
+        value = np.round(water_level_series(ctx, rng, hours, months, sensor.threshold), 3)
     else:
-        value = np.round(_pm25(ctx, rng, times, hours), 1)
+        value = np.round(pm25_series(ctx, rng, times, hours), 1)
     for _ in range(rng.integers(0, 4)):
         begin = rng.integers(0, len(times))
         value[begin:begin + rng.integers(6, 73)] = np.nan

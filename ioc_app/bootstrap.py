@@ -158,7 +158,7 @@ def demo_password() -> str:
     return core + secrets.choice(string.ascii_uppercase) + secrets.choice(string.ascii_lowercase) + secrets.choice(string.digits) + "!"
 
 
-def _first_unit_of_kind(units_csv: Path) -> dict[str, str]:
+def first_unit_of_kind(units_csv: Path) -> dict[str, str]:
     """{unit kind or '.<code suffix>': the first current unit of that kind / with that suffix}."""
     found: dict[str, str] = {}
     with units_csv.open(encoding="utf-8") as handle:
@@ -174,7 +174,7 @@ def _ensure_demo_accounts(settings: Settings, units_csv: Path) -> None:
     from ioc_app.opdb.session import engine_for, session_scope
     from ioc_app.opdb.users import create_user
 
-    unit_of_kind = _first_unit_of_kind(units_csv)
+    unit_of_kind = first_unit_of_kind(units_csv)
     created: list[tuple[str, str, str]] = []
     with session_scope(engine_for(settings.database_url)) as session:
         for username, (role, unit_kind) in DEMO_ROLES.items():
@@ -220,10 +220,10 @@ def create_account(settings: Settings, name: str, role: str, password: str, unit
 
     migrate(settings.database_url)
     with session_scope(engine_for(settings.database_url)) as session:
-        create_user(session, name, role, password, unit_code=unit, full_name=full_name, actor=_cli_actor())
+        create_user(session, name, role, password, unit_code=unit, full_name=full_name, actor=cli_actor())
 
 
-def _cli_actor() -> str:
+def cli_actor() -> str:
     """Who ran `ioc user ...`, for the audit log: the operating-system account."""
     import getpass
 
@@ -239,7 +239,7 @@ def close_account(settings: Settings, name: str) -> None:
 
     migrate(settings.database_url)
     with session_scope(engine_for(settings.database_url)) as session:
-        close_user(session, name, actor=_cli_actor())
+        close_user(session, name, actor=cli_actor())
 
 
 def reset_account(settings: Settings, name: str, temporary: str) -> None:
@@ -250,7 +250,7 @@ def reset_account(settings: Settings, name: str, temporary: str) -> None:
 
     migrate(settings.database_url)
     with session_scope(engine_for(settings.database_url)) as session:
-        reset_password(session, name, temporary, actor=_cli_actor())
+        reset_password(session, name, temporary, actor=cli_actor())
         throttle.clear(session, throttle.ACCOUNT, normalize_username(name))
 
 
@@ -263,4 +263,4 @@ def hand_over_account(settings: Settings, name: str, to_name: str, reason: str, 
 
     migrate(settings.database_url)
     with session_scope(engine_for(settings.database_url)) as session:
-        hand_over(session, Actor(_cli_actor(), "admin", None), name, to_name, reason, on, password)
+        hand_over(session, Actor(cli_actor(), "admin", None), name, to_name, reason, on, password)

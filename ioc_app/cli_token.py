@@ -25,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from ioc_app.api import tokens
-    from ioc_app.bootstrap import _cli_actor as cli_actor
+    from ioc_app.bootstrap import cli_actor
     from ioc_app.clock import now_ict
     from ioc_app.opdb.session import engine_for, migrate, session_scope
 

@@ -255,7 +255,7 @@ def test_demo_history_returns_then_corrects_and_leaves_some_missing(wb, wb_engin
 
 
 def test_demo_accounts_include_an_approver_at_the_receiving_department(tmp_path):
-    from ioc_app.bootstrap import DEMO_ROLES, _first_unit_of_kind
+    from ioc_app.bootstrap import DEMO_ROLES, first_unit_of_kind
 
     units = tmp_path / "units.csv"
     units.write_text("unit_code,name,kind,parent_code,area_code,valid_from,valid_to\n"
@@ -264,7 +264,7 @@ def test_demo_accounts_include_an_approver_at_the_receiving_department(tmp_path)
                      "86.SNNMT,Agriculture,department,86.VPUBND,86,2025-07-01,\n"
                      "H.1,Old district,former_district,86.VPUBND,1,2020-01-01,2025-06-30\n"
                      "X.2,Commune,commune,86.VPUBND,2,2025-07-01,\n", encoding="utf-8")
-    found = _first_unit_of_kind(units)
+    found = first_unit_of_kind(units)
     assert {name: found.get(kind) if kind else None for name, (_, kind) in DEMO_ROLES.items()} == {
         "leader": "86.VPUBND", "dept_head": "86.STC", "officer": "X.2", "approver": "86.VPUBND",
         "approver_so": "86.SNNMT", "unit_admin": "86.VPUBND", "admin": None, "wall": None,

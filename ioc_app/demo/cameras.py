@@ -21,7 +21,7 @@ _TRAFFIC_SHARE = 0.6
 _SECURITY_PLACES = ("Chợ", "Trung tâm hành chính", "Bến xe", "Công viên", "Quảng trường", "Bệnh viện",
                     "Trường THPT", "Bến phà", "Khu dân cư")
 # event type -> (camera kind, events per camera and day, Vietnamese detail)
-_EVENTS: dict[str, tuple[str, float, str]] = {
+EVENTS: dict[str, tuple[str, float, str]] = {
     "vehicle_congestion": ("traffic", 1.6, "Ùn tắc phương tiện, hàng chờ khoảng {n} m"),
     "wrong_way_driving": ("traffic", 0.5, "Phương tiện đi ngược chiều, {n} lượt"),
     "red_light_violation": ("traffic", 0.9, "Vượt đèn đỏ, {n} lượt trong 15 phút"),
@@ -31,9 +31,9 @@ _EVENTS: dict[str, tuple[str, float, str]] = {
     "intrusion": ("security", 0.08, "Xâm nhập khu vực cấm sau giờ quy định ({n} người)"),
     "camera_tampering": ("any", 0.02, "Camera bị che khuất hoặc xoay lệch hướng {n}°"),
 }
-_RUSH = np.array([0.1, 0.05, 0.05, 0.05, 0.1, 0.4, 1.2, 2.5, 2.0, 1.0, 0.8, 1.0, 1.1, 0.9, 0.8, 1.0, 1.6, 2.6,
+RUSH_PROFILE = np.array([0.1, 0.05, 0.05, 0.05, 0.1, 0.4, 1.2, 2.5, 2.0, 1.0, 0.8, 1.0, 1.1, 0.9, 0.8, 1.0, 1.6, 2.6,
                   2.2, 1.3, 0.9, 0.6, 0.3, 0.2])
-_NIGHT = np.array([1.2, 1.2, 1.0, 0.8, 0.5, 0.4, 0.4, 0.5, 0.6, 0.6, 0.6, 0.7, 0.7, 0.7, 0.7, 0.8, 0.9, 1.0,
+NIGHT_PROFILE = np.array([1.2, 1.2, 1.0, 0.8, 0.5, 0.4, 0.4, 0.5, 0.6, 0.6, 0.6, 0.7, 0.7, 0.7, 0.7, 0.8, 0.9, 1.0,
                    1.2, 1.4, 1.6, 1.8, 1.7, 1.5])
 
 
@@ -101,12 +101,12 @@ def build_events(ctx: DemoContext, cameras: pd.DataFrame, status: pd.DataFrame) 
     up = status[status["online"]]
     up_keys = set(zip(up["camera_id"], up["observed_at"].to_numpy().astype("datetime64[s]")))
     parts = []
-    for event_type, (kind, rate, detail) in _EVENTS.items():
+    for event_type, (kind, rate, detail) in EVENTS.items():
         eligible = cameras if kind == "any" else cameras[cameras["kind"] == kind]
         counts = rng.poisson(rate * days, len(eligible))
         camera = np.repeat(eligible["camera_id"].to_numpy(), counts)
         total = len(camera)
-        profile = _NIGHT if kind == "security" else _RUSH
+        profile = NIGHT_PROFILE if kind == "security" else RUSH_PROFILE
         hour = rng.choice(24, size=total, p=profile / profile.sum())
         offset = rng.integers(0, days, total) * 86400 + hour * 3600 + rng.integers(0, 3600, total)
         at = start + offset.astype("timedelta64[s]")

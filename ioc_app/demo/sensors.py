@@ -93,8 +93,8 @@ def _tide(hours: np.ndarray, lag: float) -> np.ndarray:
     return total / sum(amp for _, amp in _TIDES)
 
 
-def _water_level(ctx: DemoContext, rng: np.random.Generator, hours: np.ndarray, months: np.ndarray,
-                 threshold: float) -> np.ndarray:
+def water_level_series(ctx: DemoContext, rng: np.random.Generator, hours: np.ndarray, months: np.ndarray,
+                       threshold: float) -> np.ndarray:
     if ctx.profile.tidal:
         amplitude = rng.uniform(0.9, 1.4)
         mean = threshold - amplitude * rng.uniform(0.75, 1.0)
@@ -110,13 +110,13 @@ def _water_level(ctx: DemoContext, rng: np.random.Generator, hours: np.ndarray, 
     return level
 
 
-def _salinity(rng: np.random.Generator, hours: np.ndarray, months: np.ndarray, peak: float) -> np.ndarray:
+def salinity_series(rng: np.random.Generator, hours: np.ndarray, months: np.ndarray, peak: float) -> np.ndarray:
     tide = (_tide(hours, rng.uniform(1, 4)) + 1) / 2
     value = peak * _SALINITY_SEASON[months - 1] * (0.55 + 0.45 * tide) * np.exp(_smooth_noise(rng, hours, 0.08))
     return np.clip(value, 0.0, None)
 
 
-def _pm25(ctx: DemoContext, rng: np.random.Generator, times: pd.DatetimeIndex, hours: np.ndarray) -> np.ndarray:
+def pm25_series(ctx: DemoContext, rng: np.random.Generator, times: pd.DatetimeIndex, hours: np.ndarray) -> np.ndarray:
     months = times.month.to_numpy()
     north = ctx.profile.region in (RED_RIVER, MOUNTAINS)
     dry = np.isin(months, (11, 12, 1, 2, 3))
@@ -137,11 +137,11 @@ def build_readings(ctx: DemoContext, sensors: pd.DataFrame) -> pd.DataFrame:
         if sensor.kind == "salinity":
             estuary = rng.random() < 0.25
             peak = rng.uniform(13.0, 20.0) if estuary else rng.uniform(1.5, 9.0)
-            value = np.round(_salinity(rng, hours, months, peak), 2)
+            value = np.round(salinity_series(rng, hours, months, peak), 2)
         elif sensor.kind == "water_level":
-            value = np.round(_water_level(ctx, rng, hours, months, sensor.threshold), 3)
+            value = np.round(water_level_series(ctx, rng, hours, months, sensor.threshold), 3)
         else:
-            value = np.round(_pm25(ctx, rng, times, hours), 1)
+            value = np.round(pm25_series(ctx, rng, times, hours), 1)
         keep = np.ones(len(times), dtype=bool)
         for _ in range(rng.integers(0, 4)):
             start = rng.integers(0, len(times))
