@@ -36,11 +36,16 @@ def record_foreign_requests(page: Page, base_url: str) -> list[str]:
     return foreign
 
 
-def log_in(page: Page, base_url: str, username: str, password: str) -> None:
-    """Sign in and wait for the page it leads to: a test's next `goto` would otherwise race the
-    sign-in's answer and could load the next page with the session before it."""
+def submit_login(page: Page, base_url: str, username: str, password: str) -> None:
+    """Fill in and send the sign-in form."""
     page.goto(base_url + "/login")
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button[type=submit]")
+
+
+def log_in(page: Page, base_url: str, username: str, password: str) -> None:
+    """Sign in and wait for the page it leads to: a test's next `goto` would otherwise race the
+    sign-in's answer and could load the next page with the session before it."""
+    submit_login(page, base_url, username, password)
     page.wait_for_url(lambda url: "/login" not in url, timeout=60_000)

@@ -7,7 +7,7 @@ import urllib.request
 import pytest
 
 from ioc_app.geo import areas
-from tests.browser import chromium, log_in, record_foreign_requests
+from tests.browser import chromium, log_in, record_foreign_requests, submit_login
 from tests.conftest import LEADER
 
 pytestmark = pytest.mark.browser
@@ -32,7 +32,8 @@ def test_pages_need_a_session(server):
 def test_wrong_password_is_refused(server):
     with chromium() as browser:
         page = browser.new_page()
-        log_in(page, server.url, LEADER[0], "not-the-password")
+        submit_login(page, server.url, LEADER[0], "not-the-password")
+        page.wait_for_selector(".alert-danger")
         assert page.url.startswith(server.url + "/login")
         assert page.locator(".alert-danger").inner_text().strip() == "Tên đăng nhập hoặc mật khẩu không đúng."
 
