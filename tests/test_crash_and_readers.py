@@ -37,7 +37,7 @@ import json, sys
 from pathlib import Path
 from ioc_app.config import load_settings
 from ioc_app.lake import connect
-settings, stop, batch_rows = load_settings(Path(sys.argv[1])), Path(sys.argv[2]), int(sys.argv[3])
+settings, stop, batch_rows, ready = load_settings(Path(sys.argv[1])), Path(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
 looks, states, errors = 0, set(), []
 while not stop.exists() or looks == 0:
     try:
@@ -53,6 +53,7 @@ while not stop.exists() or looks == 0:
     except Exception as exc:
         errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
     looks += 1
+    ready.touch()
 print(json.dumps({"looks": looks, "states": sorted(states), "errors": errors[:5]}))
 """
 
@@ -155,12 +156,16 @@ def ingest_batches(instance, batches: range, pause: float = 0.0) -> None:
 
 def test_reader_processes_see_only_whole_batches(instance):
     stop = instance.root / "stop-readers"
-    readers = [subprocess.Popen([sys.executable, "-c", READER, str(instance.config), str(stop), str(BATCH_ROWS)],
-                                cwd=REPO, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for _ in range(2)]
+    ready = [instance.root / f"reader-{n}-ready" for n in range(2)]
+    readers = [subprocess.Popen([sys.executable, "-c", READER, str(instance.config), str(stop), str(BATCH_ROWS),
+                                 str(flag)], cwd=REPO, env=clean_env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+               for flag in ready]
     try:
-        time.sleep(2)  # the readers are looking before the first commit
-        ingest_batches(instance, range(BATCHES // 2), pause=0.3)
+        deadline = time.monotonic() + 120  # the readers are looking before the first commit
+        while not all(flag.exists() for flag in ready) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        ingest_batches(instance, range(BATCHES // 2), pause=1.5)  # time for a look between commits on a busy machine
     finally:
         stop.touch()
     seen = []

@@ -166,3 +166,22 @@ def test_sensor_series_reads_the_rollups_within_scope(con, scope):
     assert daily["avg_value"].iloc[-1] == pytest.approx(stored)
     elsewhere = Scope(scope.province_code, frozenset({"not-" + area}))
     assert dv.sensor_series(con, elsewhere, sensor, "hour").empty
+
+
+def test_indicator_figures_follow_a_commune_scope(con, scope):
+    """A commune account's /indicators: its own commune's series, breakdown and sources, nothing
+    of another commune's (the whole-province scope sees both)."""
+    from ioc_app.queries import indicators as iq
+
+    code, period = con.execute("""
+        SELECT indicator_code, max(period) FROM agg_indicator_area a JOIN dim_area d USING (area_key)
+        WHERE d.level = 'commune' AND a.category_code = 'total' GROUP BY 1 ORDER BY 1 LIMIT 1""").fetchone()
+    mine, other = [key for (key,) in con.execute("""
+        SELECT DISTINCT a.area_key FROM agg_indicator_area a JOIN dim_area d USING (area_key)
+        WHERE d.level = 'commune' AND a.indicator_code = ? AND a.period = ? ORDER BY 1 LIMIT 2""",
+        [code, period]).fetchall()]
+    commune = Scope(scope.province_code, frozenset({mine}), mine)
+    for who, area, seen in ((commune, mine, True), (commune, other, False), (scope, other, True)):
+        assert (not iq.series(con, who, area, code, "total").empty) is seen
+        assert (not iq.breakdown(con, who, area, code, period).empty) is seen
+        assert (not iq.sources(con, who, area, code, period, "total").empty) is seen
