@@ -123,7 +123,8 @@ def _area_in(scope: Scope, area_key: str) -> tuple[str, list]:
     in a whole-province scope)."""
     if scope.area_keys is None:
         return "TRUE", []
-    return "?::VARCHAR IN (SELECT unnest(?::VARCHAR[]))", [area_key, sorted(scope.area_keys)]
+    # Not `? IN (SELECT unnest(?))`: DuckDB numbers the subquery's parameter first.
+    return "list_contains(?::VARCHAR[], ?::VARCHAR)", [sorted(scope.area_keys), area_key]
 
 
 def sources(con: duckdb.DuckDBPyConnection, scope: Scope, area_key: str, indicator_code: str, period: str,
