@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import ModuleType
-from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, dcc, html
 from flask import session
@@ -12,7 +11,7 @@ from flask_login import current_user
 from ioc_app.config import Settings
 from ioc_app.web.access import has_role
 from ioc_app.web.i18n import t
-from ioc_app.web.language import current_lang
+from ioc_app.web.language import asked_lang, current_lang
 from ioc_app.web.lake_reader import LakeReader
 from ioc_app.web.query_cache import QueryCache
 from ioc_app.web.announcements import banner_children, banners
@@ -70,8 +69,7 @@ def _page_lang(search: str | None) -> str:
     """The language the page's URL asks for (`?lang=en`), else the session's. The page load put
     it into the session already (ioc_app.web.language); `route` puts it there again, because a
     response that was under way then (a sign-in, say) may have re-sent the older cookie."""
-    asked = parse_qs((search or "").lstrip("?")).get("lang", [None])[0]
-    return asked if asked in ("vi", "en") else current_lang()
+    return asked_lang((search or "").lstrip("?")) or current_lang()
 
 
 def _allowed(page: Page) -> bool:

@@ -1,8 +1,8 @@
 """Plain accessible HTML tables for the desk views.
 
 Dash 4's renderer takes time that grows with the square of the number of components an answer
-holds: a table of 100 rows x 7 cells took 2.5 s to appear, 400 rows 40 s (bench of 2026-12-02,
-docs/decisions.md). A table whose cells hold only text and plain markup is therefore sent as
+holds: a table of 100 rows x 7 cells took 3 s to appear, 400 rows 50 s (`python -m bench.table_render`,
+docs/performance.md). A table whose cells hold only text and plain markup is therefore sent as
 one `dcc.Markdown` of escaped HTML, which appears in under a second; a table with something to
 click or type in (a component with an id, a button, a link Dash routes) stays components.
 """
@@ -54,12 +54,10 @@ def _markup(value: Any) -> str:
     for name, prop in props.items():
         if name == "children" or prop is None:
             continue
-        if name in _ATTRIBUTES:
-            attributes.append(f' {_ATTRIBUTES[name]}="{escape(str(prop), quote=True)}"')
-        elif name.startswith(("aria-", "data-")):
-            attributes.append(f' {name}="{escape(str(prop), quote=True)}"')
-        else:
+        attribute = _ATTRIBUTES.get(name) or (name if name.startswith(("aria-", "data-")) else None)
+        if attribute is None:
             raise _NotStatic
+        attributes.append(f' {attribute}="{escape(str(prop), quote=True)}"')
     tag = value._type.lower()
     if tag in _VOID:
         return f"<{tag}{''.join(attributes)}>"

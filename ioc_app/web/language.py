@@ -8,7 +8,8 @@ from flask import request, session
 LANGUAGES = ("vi", "en")
 
 
-def _asked(query: str) -> str | None:
+def asked_lang(query: str) -> str | None:
+    """The language a URL's query string asks for (`lang=en`), if it names one we have."""
     lang = parse_qs(query).get("lang", [None])[0]
     return lang if lang in LANGUAGES else None
 
@@ -20,8 +21,8 @@ def current_lang() -> str:
     The page's own URL goes before the session because the session cookie is re-sent by every
     answer: an answer to a callback of the page the person just left can arrive after the new
     page's load and put the old language back into the cookie."""
-    asked = _asked(request.query_string.decode("latin-1"))
+    asked = asked_lang(request.query_string.decode("latin-1"))
     if asked:
         session["lang"] = asked
         return asked
-    return _asked(urlparse(request.referrer or "").query) or session.get("lang", "vi")
+    return asked_lang(urlparse(request.referrer or "").query) or session.get("lang", "vi")
