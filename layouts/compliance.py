@@ -1,5 +1,5 @@
 """Reporting compliance (leaders, department heads, approvers, unit admins, admins): tiles for
-the latest closed period, the per-unit table of a regime and period (Excel export), the
+the latest closed period, the per-unit table of a regime and period (CSV/Excel export), the
 yearly ranking and what is still owed. Approvers and unit admins see the units of their
 part of the tree; leaders and admins see every unit (the service applies the scope)."""
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ioc_app.web.opdb import current_actor, opdb_engine
 from ioc_app.web.query_cache import QueryCache
 from ioc_app.writeback import compliance as service
 from layouts.desk import panel
-from layouts.exports import table_download
+from layouts.exports import Export, export_actions, register_export
 from layouts.tables import table
 from layouts.tiles import tile
 
@@ -30,7 +30,6 @@ YEARS_SHOWN = 3
 
 def layout(lang: str) -> html.Div:
     return html.Div([
-        dcc.Download(id="cp-download"),
         html.H1(t("compliance", lang), className="ioc-page-title"),
         html.Div([
             html.Label([t("compliance_regime", lang),
@@ -38,7 +37,7 @@ def layout(lang: str) -> html.Div:
                        className="ioc-grow"),
             html.Label([t("compliance_period", lang), dcc.Dropdown(id="cp-period", clearable=False,
                                                                    className="ioc-select")]),
-            html.Button(t("compliance_export", lang), id="cp-export", className="btn btn-sm btn-outline-light"),
+            export_actions("cp-export", lang),
         ], className="ioc-filters"),
         html.Div(id="cp-tiles-note", className="ioc-note"),
         html.Section(id="cp-tiles", className="ioc-kpis"),
@@ -213,16 +212,14 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             frame = service.owed(session, today_ict(), actor=current_actor(session))
         return owed_table(frame, lang_of())
 
-    @app.callback(Output("cp-download", "data"), Input("cp-export", "n_clicks"),
-                  State("cp-regime", "value"), State("cp-period", "value"), prevent_initial_call=True)
-    def export(_, regime_code, period_code):
-        require_role(*ROLES)
+    def export(regime_code, period_code) -> Export | None:
         if not regime_code or not period_code:
-            return no_update
+            return None
         lang, today = lang_of(), today_ict()
         with session_scope(engine()) as session:
             frame = service.compliance(session, regime_code, period_code, today, actor=current_actor(session))
-        return table_download(
-            export_frame(frame, lang), t("compliance_export_title", lang, regime=regime_code, period=period_code),
-            t("compliance_export_source", lang, day=today.strftime("%d/%m/%Y")),
-            f"compliance_{regime_code}_{period_code}", "xlsx")
+        return (export_frame(frame, lang), t("compliance_export_title", lang, regime=regime_code, period=period_code),
+                t("compliance_export_source", lang, day=today.strftime("%d/%m/%Y")),
+                f"compliance_{regime_code}_{period_code}")
+
+    register_export(app, "cp-export", [State("cp-regime", "value"), State("cp-period", "value")], export, ROLES)

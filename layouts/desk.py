@@ -20,9 +20,12 @@ def graph_config(name: str, base: dict = GRAPH_CONFIG) -> dict:
                                              "filename": f"ioc_{name}_{today_ict():%Y-%m-%d}"}}
 
 
-def panel(title: str | Component, *children, extra: str = "") -> html.Section:
-    """A panel headed by `title` (a text, or a heading component built by the caller)."""
+def panel(title: str | Component, *children, extra: str = "", actions: Component | None = None) -> html.Section:
+    """A panel headed by `title` (a text, or a heading component built by the caller), with
+    `actions` (e.g. its export buttons) at the right of the title."""
     heading = html.H2(title, className="ioc-panel-title") if isinstance(title, str) else title
+    if actions is not None:
+        heading = html.Div([heading, actions], className="ioc-panel-head")
     return html.Section([heading, *children], className=f"ioc-panel {extra}".strip())
 
 

@@ -20,23 +20,19 @@ from ioc_app.web.access import current_scope, require_role
 from ioc_app.web.i18n import TEXTS, number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
 from layouts.desk import MAP_CONFIG, graph_config, page_head, panel
-from layouts.exports import table_download
+from layouts.exports import Export, export_actions, named_columns, register_export
 from layouts.figures import (BLUE, GRID, ORANGE, VERMILLION, base_layout, commune_outline, font_px,
-                             geo_frame, series_layout)
+                             geo_frame, series_layout, with_source)
 from layouts.tables import table
 from layouts.tiles import tile
 
 ROLES = ("leader", "dept_head", "approver", "unit_admin", "admin")
 EVENT_ROWS = 200
 EXPORT_ROWS = 50_000
-EXPORTS = ("cameras", "events", "sensors")
 
 
 def _export_buttons(name: str, lang: str) -> html.Div:
-    return html.Div([
-        html.Button(t("export_csv", lang), id=f"dv-export-{name}-csv", className="btn btn-sm btn-outline-light"),
-        html.Button(t("export_xlsx", lang), id=f"dv-export-{name}-xlsx", className="btn btn-sm btn-outline-light"),
-    ], className="ioc-actions")
+    return export_actions(f"dv-export-{name}", lang)
 
 
 def layout(lang: str) -> html.Div:
@@ -47,7 +43,6 @@ def layout(lang: str) -> html.Div:
     return html.Div([
         dcc.Store(id="dv-camera"),
         dcc.Store(id="dv-viewport"),
-        dcc.Download(id="dv-download"),
         page_head(t("devices", lang), t("dv_breadcrumb", lang), "dv-crumb-all", "dv-crumb-camera",
                   t("dv_all_cameras", lang)),
         html.Section(id="dv-kpis", className="ioc-kpis dv-tiles"),
@@ -59,7 +54,8 @@ def layout(lang: str) -> html.Div:
                   html.Div(id="dv-cameras", className="ioc-scroll")),
         ], className="ioc-grid"),
         html.Div([
-            panel(counted("dv_outage_list", "dv-outages-count"), html.Div(id="dv-outages", className="ioc-scroll")),
+            panel(counted("dv_outage_list", "dv-outages-count"), _export_buttons("outages", lang),
+                  html.Div(id="dv-outages", className="ioc-scroll")),
             panel(counted("dv_event_list", "dv-events-count"), _export_buttons("events", lang),
                   html.Div(id="dv-events", className="ioc-scroll")),
         ], className="ioc-two"),
@@ -75,7 +71,7 @@ def layout(lang: str) -> html.Div:
                     id="dv-resolution", value="hour", className="dv-radio", inline=True,
                     options=[{"label": t("dv_hourly", lang), "value": "hour"},
                              {"label": t("dv_daily", lang), "value": "day"}])]),
-            ], className="dv-sensor-controls"),
+            ], className="dv-sensor-controls"), _export_buttons("series", lang),
                 dcc.Graph(id="dv-series", className="ioc-chart", config=graph_config("dv-series"))),
         ], className="ioc-two"),
         html.Footer(id="dv-sensor-footer", className="ioc-footer"),
@@ -112,7 +108,8 @@ def sensor_readings(latest: pd.DataFrame) -> pd.DataFrame:
                          & (latest["value"] > latest["threshold"]))
 
 
-def camera_map(geojson: dict, cameras: pd.DataFrame, selected: str | None, lang: str, size: int) -> go.Figure:
+def camera_map(geojson: dict, cameras: pd.DataFrame, selected: str | None, lang: str, size: int,
+               source: str) -> go.Figure:
     figure = go.Figure(commune_outline(geojson, [f["id"] for f in geojson["features"]], GRID, 0.8,
                                        fill="rgba(86,180,233,0.06)"))
     for online, colour, symbol in ((True, BLUE, "circle"), (False, VERMILLION, "x")):
@@ -124,8 +121,8 @@ def camera_map(geojson: dict, cameras: pd.DataFrame, selected: str | None, lang:
             lat=part["lat"], lon=part["lon"], mode="markers", name=f"{label} ({len(part)})",
             customdata=part[["camera_id", "name", "area_name"]].to_numpy(),
             marker=dict(size=size * 0.9, color=colour, symbol=symbol, line=dict(color="#0b1220", width=1)),
-            hovertemplate="<b>%{customdata[1]}</b><br>%{customdata[0]} · %{customdata[2]}<br>" + label
-                          + "<extra></extra>"))
+            hovertemplate=with_source("<b>%{customdata[1]}</b><br>%{customdata[0]} · %{customdata[2]}<br>" + label
+                                      + "<extra></extra>", source)))
     if selected in set(cameras["camera_id"]):
         row = cameras[cameras["camera_id"] == selected].iloc[0]
         figure.add_trace(go.Scattergeo(lat=[row["lat"]], lon=[row["lon"]], mode="markers", hoverinfo="skip",
@@ -137,7 +134,8 @@ def camera_map(geojson: dict, cameras: pd.DataFrame, selected: str | None, lang:
     return base_layout(figure, lang, size)
 
 
-def series_figure(series: pd.DataFrame, sensor: dict, resolution: str, lang: str, size: int) -> go.Figure:
+def series_figure(series: pd.DataFrame, sensor: dict, resolution: str, lang: str, size: int,
+                  source: str) -> go.Figure:
     unit, digits = sensor["unit"], _digits(sensor["kind"])
     value = f"%{{y:,.{digits}f}} {unit}"
     figure = go.Figure([
@@ -152,7 +150,7 @@ def series_figure(series: pd.DataFrame, sensor: dict, resolution: str, lang: str
                                            unit=unit),
                          annotation_font_color=VERMILLION, annotation_bgcolor="#111b2e",
                          annotation_position="top left")
-    return series_layout(figure, lang, size, "%H:%M %d/%m" if resolution == "hour" else "%d/%m")
+    return series_layout(figure, lang, size, "%H:%M %d/%m" if resolution == "hour" else "%d/%m", source)
 
 
 def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable[[], str]) -> None:
@@ -163,6 +161,20 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
     def cameras() -> pd.DataFrame:
         states = cache.run(w.camera_states, scope())
         return states.merge(cache.run(q.camera_uptime, scope()), on="camera_id", how="left")
+
+    def camera_outages(outages: pd.DataFrame, camera: str | None) -> pd.DataFrame:
+        """The outages the page lists: every camera's, or the chosen camera's."""
+        return outages if camera is None else outages[outages["camera_id"] == camera]
+
+    def sensor_series(sensor_id: str | None,
+                      resolution: str | None) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame] | None:
+        """The latest readings in scope, the chosen sensor among them and its series at `resolution`
+        (the chart and its export); None for a sensor outside the scope or an unknown resolution."""
+        latest = cache.run(w.sensor_latest, scope())
+        found = latest[latest["sensor_id"] == sensor_id]
+        if found.empty or resolution not in q.RESOLUTIONS:
+            return None
+        return latest, found.iloc[0], cache.run(q.sensor_series, scope(), sensor_id, resolution)
 
     def camera_source(states: pd.DataFrame, lang: str) -> str:
         newest = states["seen"].max() if len(states) else None
@@ -229,7 +241,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             ("uptime", t("dv_col_uptime", lang), lambda v: percent(None if pd.isna(v) else v, lang, 1)),
         ], "dv-cameras-table", t("no_data", lang), row_class=lambda r: "ioc-row-selected" if r["camera_id"] == camera
                                                                     else "")
-        outages = all_outages if camera is None else all_outages[all_outages["camera_id"] == camera]
+        outages = camera_outages(all_outages, camera)
         outage_table = table(outages.to_dict("records"), [
             ("name", t("dv_col_camera", lang), None),
             ("started", t("dv_col_started", lang), lambda v: _when(v, lang)),
@@ -245,8 +257,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             ("detail", t("dv_col_detail", lang), None),
         ], "dv-events-table", t("dv_no_events", lang))
         names = dict(zip(states["camera_id"], states["name"]))
-        shapes = scoped_geojson(geojson, scope())
-        return (f"› {names[camera]}" if camera else None, kpis, camera_map(shapes, states, camera, lang, size),
+        return (f"› {names[camera]}" if camera else None, kpis,
+                camera_map(scoped_geojson(geojson, scope()), states, camera, lang, size, source),
                 camera_table, outage_table, number(len(outages), lang), event_table,
                 t("dv_count", lang, shown=number(len(events), lang), total=number(event_total, lang)),
                 f"{source} · {snapshot(lang)}")
@@ -288,42 +300,68 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
     def show_series(sensor_id: str | None, resolution: str | None, width: int | None):
         require_role(*ROLES)
         lang, size = lang_of(), font_px(width)
-        latest = cache.run(w.sensor_latest, scope())
-        found = latest[latest["sensor_id"] == sensor_id]
-        if found.empty or resolution not in q.RESOLUTIONS:
+        chosen = sensor_series(sensor_id, resolution)
+        if chosen is None:
             return base_layout(go.Figure(), lang, size)
-        series = cache.run(q.sensor_series, scope(), sensor_id, resolution)
-        return series_figure(series, found.iloc[0].to_dict(), resolution, lang, size)
+        latest, sensor, series = chosen
+        return series_figure(series, sensor.to_dict(), resolution, lang, size, sensor_source(latest, lang))
 
-    @app.callback(Output("dv-download", "data"),
-                  [Input(f"dv-export-{name}-{fmt}", "n_clicks") for name in EXPORTS for fmt in ("csv", "xlsx")],
-                  State("dv-camera", "data"), prevent_initial_call=True)
-    def export(*args):
-        require_role(*ROLES)
-        camera, lang = args[-1], lang_of()
-        name, fmt = str(ctx.triggered_id).removeprefix("dv-export-").rsplit("-", 1)
-        if name == "sensors":
-            latest = sensor_readings(cache.run(w.sensor_latest, scope()))
-            frame = latest.assign(kind=[t(f"sensor_{k}", lang) for k in latest["kind"]])
-            columns = {"sensor_id": "ID", "kind": t("dv_col_kind", lang), "name": t("dv_col_station", lang),
-                       "area_name": t("dv_col_commune", lang), "value": t("dv_col_value", lang), "unit": "unit",
-                       "threshold": t("dv_col_threshold", lang), "over": t("dv_over", lang),
-                       "observed_at": t("dv_col_observed", lang)}
-            title, source = t("dv_sensors", lang), sensor_source(latest, lang)
-        else:
-            states = cameras()
+    def camera_export(name: str) -> Callable[[str | None], Export]:
+        """The export of the cameras, outages or events panel, for the chosen camera (None: all)."""
+        def build(camera: str | None) -> Export:
+            lang, states = lang_of(), cameras()
             camera = camera if camera in set(states["camera_id"]) else None
-            source = camera_source(states, lang)
             if name == "cameras":
-                frame = states.assign(online=[t("dv_online" if v else "dv_offline", lang) for v in states["online"]])
-                columns = {"camera_id": "ID", "name": t("dv_col_camera", lang), "kind": t("dv_col_kind", lang),
-                           "area_name": t("dv_col_commune", lang), "online": t("dv_col_state", lang),
-                           "seen": t("dv_col_seen", lang), "uptime": t("dv_col_uptime", lang)}
+                frame = named_columns(
+                    states.assign(online=[t("dv_online" if v else "dv_offline", lang) for v in states["online"]]),
+                    {"camera_id": "ID", "name": t("dv_col_camera", lang), "kind": t("dv_col_kind", lang),
+                     "area_name": t("dv_col_commune", lang), "online": t("dv_col_state", lang),
+                     "seen": t("dv_col_seen", lang), "uptime": t("dv_col_uptime", lang)})
                 title = t("dv_cameras", lang)
+            elif name == "outages":
+                frame = named_columns(camera_outages(cache.run(q.camera_outages, scope(), None), camera),
+                                      {"camera_id": "ID", "name": t("dv_col_camera", lang),
+                                       "started": t("dv_col_started", lang), "ended": t("dv_col_ended", lang),
+                                       "minutes": t("dv_col_minutes", lang)})
+                title = t("dv_outage_list", lang) + (f" · {camera}" if camera else "")
             else:
-                frame = cache.run(q.camera_events, scope(), camera, EXPORT_ROWS)
-                columns = {"event_at": t("dv_col_time", lang), "camera_id": "ID", "name": t("dv_col_camera", lang),
-                           "event_type": t("dv_col_event", lang), "detail": t("dv_col_detail", lang)}
+                frame = named_columns(cache.run(q.camera_events, scope(), camera, EXPORT_ROWS),
+                                      {"event_at": t("dv_col_time", lang), "camera_id": "ID",
+                                       "name": t("dv_col_camera", lang), "event_type": t("dv_col_event", lang),
+                                       "detail": t("dv_col_detail", lang)})
                 title = t("dv_event_list", lang) + (f" · {camera}" if camera else "")
-        return table_download(frame[list(columns)].rename(columns=columns), title, f"{source} · {snapshot(lang)}",
-                              f"{name}_{cache.snapshot()}", fmt)
+            return (frame, title, f"{camera_source(states, lang)} · {snapshot(lang)}",
+                    f"{name}_{cache.snapshot()}" + (f"_{camera}" if camera else ""))
+        return build
+
+    def sensor_export() -> Export:
+        lang, latest = lang_of(), sensor_readings(cache.run(w.sensor_latest, scope()))
+        frame = named_columns(latest.assign(kind=[t(f"sensor_{k}", lang) for k in latest["kind"]]), {
+            "sensor_id": "ID", "kind": t("dv_col_kind", lang), "name": t("dv_col_station", lang),
+            "area_name": t("dv_col_commune", lang), "value": t("dv_col_value", lang), "unit": t("dv_col_unit", lang),
+            "threshold": t("dv_col_threshold", lang), "over": t("dv_over", lang),
+            "observed_at": t("dv_col_observed", lang)})
+        return (frame, t("dv_sensors", lang), f"{sensor_source(latest, lang)} · {snapshot(lang)}",
+                f"sensors_{cache.snapshot()}")
+
+    def series_export(sensor_id: str | None, resolution: str | None) -> Export | None:
+        chosen, lang = sensor_series(sensor_id, resolution), lang_of()
+        if chosen is None:
+            return None
+        latest, sensor, series = chosen
+        frame = named_columns(series,
+                              {"ts": t("dv_col_time", lang), "avg_value": f"{t('dv_mean', lang)} ({sensor['unit']})",
+                               "max_value": f"{t('dv_peak', lang)} ({sensor['unit']})"})
+        threshold = "" if pd.isna(sensor["threshold"]) else " · " + t(
+            "dv_threshold_line", lang, value=number(sensor["threshold"], lang, _digits(sensor["kind"])),
+            unit=sensor["unit"])
+        title = (f"{t('dv_series', lang)} · {t('sensor_' + sensor['kind'], lang)} · {sensor['name']} · "
+                 f"{t('dv_hourly' if resolution == 'hour' else 'dv_daily', lang)}{threshold}")
+        return (frame, title, f"{sensor_source(latest, lang)} · {snapshot(lang)}",
+                f"series_{sensor_id}_{resolution}_{cache.snapshot()}")
+
+    for name in ("cameras", "outages", "events"):
+        register_export(app, f"dv-export-{name}", [State("dv-camera", "data")], camera_export(name), ROLES)
+    register_export(app, "dv-export-sensors", [], sensor_export, ROLES)
+    register_export(app, "dv-export-series", [State("dv-sensor", "value"), State("dv-resolution", "value")],
+                    series_export, ROLES)

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import pandas as pd
-from dash import dcc
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from ioc_app.clock import now_ict
+from ioc_app.web.access import require_role
+from ioc_app.web.i18n import t
 
 MIME_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -36,3 +39,38 @@ def table_download(frame: pd.DataFrame, title: str, source: str, name: str, fmt:
     buffer = io.BytesIO()
     book.save(buffer)
     return dcc.send_bytes(buffer.getvalue(), f"{name}.xlsx", type=MIME_XLSX)
+
+
+# What a panel's export builds from its callback's states: the table, its title, its source line
+# (with the data's as-of time) and the file name without extension; None when there is nothing.
+Export = tuple[pd.DataFrame, str, str, str]
+
+
+def named_columns(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """`frame`'s `columns`, in that order, under their readable headers."""
+    return frame[list(columns)].rename(columns=columns)
+
+
+def export_actions(name: str, lang: str) -> html.Div:
+    """A panel's CSV and Excel buttons (ids `NAME-csv`, `NAME-xlsx`) and their `NAME-download`."""
+    return html.Div([
+        html.Button(t("export_csv", lang), id=f"{name}-csv", className="btn btn-sm btn-outline-light"),
+        html.Button(t("export_xlsx", lang), id=f"{name}-xlsx", className="btn btn-sm btn-outline-light"),
+        dcc.Download(id=f"{name}-download"),
+    ], className="ioc-actions")
+
+
+def register_export(app: Dash, name: str, states: list[State], build: Callable[..., Export | None],
+                    roles: tuple[str, ...]) -> None:
+    """Wire `export_actions(name)`: either button calls `build(*state values)` (the same query
+    functions, with the same filters, as the panel's chart or table) and sends its table."""
+    @app.callback(Output(f"{name}-download", "data"), Input(f"{name}-csv", "n_clicks"),
+                  Input(f"{name}-xlsx", "n_clicks"), *states, prevent_initial_call=True)
+    def export(_csv, _xlsx, *values):
+        require_role(*roles)
+        found = build(*values)
+        if found is None:
+            return no_update
+        frame, title, source, file_name = found
+        fmt = "xlsx" if ctx.triggered_id == f"{name}-xlsx" else "csv"
+        return table_download(frame, title, source, file_name, fmt)

@@ -23,9 +23,9 @@ from ioc_app.web.access import current_scope, require_role
 from ioc_app.web.i18n import LOCALES, number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
 from layouts.desk import MAP_CONFIG, graph_config, page_head, panel
-from layouts.exports import table_download
+from layouts.exports import Export, export_actions, named_columns, register_export
 from layouts.figures import (BLUE, GREEN, GRID, MUTED, ORANGE, PURPLE, VERMILLION, font_px, map_figure,
-                             series_layout)
+                             series_layout, with_source)
 from layouts.figures import base_layout as _base_layout
 from layouts.tables import table
 from layouts.tiles import tile
@@ -51,7 +51,6 @@ def layout(lang: str) -> html.Div:
         dcc.Store(id="fb-area"),
         dcc.Store(id="fb-list", data="received"),
         dcc.Store(id="fb-viewport"),
-        dcc.Download(id="fb-download"),
         page_head(t("feedback", lang), t("fb_breadcrumb", lang), "fb-crumb-province", "fb-crumb-commune"),
         html.Div([
             html.Label([t("fb_period", lang), dcc.Dropdown(
@@ -69,20 +68,20 @@ def layout(lang: str) -> html.Div:
         html.Div([
             panel(t("fb_map", lang),
                   dcc.Graph(id="fb-map", className="ioc-map", config=graph_config("fb-map", MAP_CONFIG)),
-                  html.Div(t("fb_map_note", lang), className="ioc-note"), extra="ioc-panel-map"),
-            html.Div([panel(t("fb_volume", lang), graph("fb-volume")), panel(t("fb_funnel", lang), graph("fb-funnel"))],
+                  html.Div(t("fb_map_note", lang), className="ioc-note"), extra="ioc-panel-map",
+                  actions=export_actions("fb-map-export", lang)),
+            html.Div([panel(t("fb_volume", lang), graph("fb-volume"), actions=export_actions("fb-volume-export", lang)),
+                      panel(t("fb_funnel", lang), graph("fb-funnel"),
+                            actions=export_actions("fb-funnel-export", lang))],
                      className="ioc-side"),
         ], className="ioc-grid"),
         html.Div([
-            panel(t("fb_agencies", lang), graph("fb-agencies", "ioc-chart fb-agencies")),
+            panel(t("fb_agencies", lang), graph("fb-agencies", "ioc-chart fb-agencies"),
+                  actions=export_actions("fb-agencies-export", lang)),
             html.Section([
                 html.Div([html.H2(id="fb-list-title", className="ioc-panel-title"),
                           html.Span(id="fb-list-count", className="ioc-note")], className="ioc-panel-head"),
-                html.Div([
-                    html.Button(t("export_csv", lang), id="fb-export-csv", className="btn btn-sm btn-outline-light"),
-                    html.Button(t("export_xlsx", lang), id="fb-export-xlsx",
-                                className="btn btn-sm btn-outline-light"),
-                ], className="ioc-actions"),
+                export_actions("fb-export", lang),
                 html.Div(id="fb-tickets", className="ioc-scroll"),
             ], className="ioc-panel"),
         ], className="ioc-two fb-lower"),
@@ -120,7 +119,8 @@ def kpi_tiles(s: dict, f: q.TicketFilter, lang: str) -> dict[str, html.Div]:
     }
 
 
-def volume_figure(volume: pd.DataFrame, names: dict[str, str], lang: str, size: int, days: int) -> go.Figure:
+def volume_figure(volume: pd.DataFrame, names: dict[str, str], lang: str, size: int, days: int,
+                  source: str) -> go.Figure:
     order = volume.groupby("service_code")["received"].sum().sort_values(ascending=False).index.tolist()
     shown = order[:len(CATEGORY_COLOURS)]
     frame = volume.assign(service_code=volume["service_code"].where(volume["service_code"].isin(shown), OTHER))
@@ -134,25 +134,31 @@ def volume_figure(volume: pd.DataFrame, names: dict[str, str], lang: str, size: 
         figure.add_trace(go.Bar(x=part["bucket"], y=part["received"], name=name, marker_color=colour,
                                 hovertemplate=name + ": %{y:,}<extra></extra>"))
     figure.update_layout(barmode="stack", bargap=0.25)
-    series_layout(figure, lang, size, "%d/%m" if days <= 90 else "%m/%Y")
+    series_layout(figure, lang, size, "%d/%m" if days <= 90 else "%m/%Y", source)
     peak = frame.groupby("bucket")["received"].sum().max() if len(frame) else 0
     figure.update_yaxes(dtick=1 if peak <= 6 else None)  # counts: no 0.5 ticks when they are small
     figure.update_layout(legend=dict(font_size=size * 0.85), margin=dict(t=size * 3))
     return figure
 
 
-def funnel_figure(s: dict, lang: str, size: int) -> go.Figure:
-    stages = [("fb_stage_received", s["received"]), ("fb_stage_progress", s["reached_progress"]),
-              ("fb_stage_closed", s["received_closed"]), ("fb_stage_on_time", s["received_on_time"])]
+def funnel_stages(s: dict | pd.Series) -> list[tuple[str, int]]:
+    """The funnel's stages (text key, tickets received in the period that reached it)."""
+    return [("fb_stage_received", s["received"]), ("fb_stage_progress", s["reached_progress"]),
+            ("fb_stage_closed", s["received_closed"]), ("fb_stage_on_time", s["received_on_time"])]
+
+
+def funnel_figure(s: dict, lang: str, size: int, source: str) -> go.Figure:
+    stages = funnel_stages(s)
     figure = go.Figure(go.Funnel(
         y=[t(key, lang) for key, _ in stages], x=[int(value) for _, value in stages],
         marker_color=[BLUE, BLUE, BLUE, GREEN], textinfo="value+percent initial",
-        textfont=dict(color="#0b1220"), connector=dict(fillcolor=GRID), hoverinfo="skip"))
+        textfont=dict(color="#0b1220"), connector=dict(fillcolor=GRID),
+        hovertemplate=with_source("%{y}: %{x:,} (%{percentInitial:.0%})<extra></extra>", source)))
     figure.update_layout(margin=dict(l=size, r=size, t=size // 2, b=size // 2))
     return _base_layout(figure, lang, size)
 
 
-def agencies_figure(agencies: pd.DataFrame, lang: str, size: int) -> go.Figure:
+def agencies_figure(agencies: pd.DataFrame, lang: str, size: int, source: str) -> go.Figure:
     frame = agencies.sort_values("mean_days")
     labels = [a if len(a) <= 34 else a[:33] + "…" for a in frame["agency"]]
     hover = [t("fb_agency_hover", lang, n=number(row["closed"], lang),
@@ -160,8 +166,8 @@ def agencies_figure(agencies: pd.DataFrame, lang: str, size: int) -> go.Figure:
     figure = go.Figure(go.Bar(
         x=frame["mean_days"], y=labels, orientation="h", marker_color=BLUE,
         customdata=list(zip(frame["agency"], hover)),
-        hovertemplate="<b>%{customdata[0]}</b><br>%{x:,.1f} " + t("fb_days_unit", lang)
-                      + " · %{customdata[1]}<extra></extra>"))
+        hovertemplate=with_source("<b>%{customdata[0]}</b><br>%{x:,.1f} " + t("fb_days_unit", lang)
+                                  + " · %{customdata[1]}<extra></extra>", source)))
     # A margin from the labels' length: automargin measures them before the page's font has loaded.
     figure.update_xaxes(gridcolor=GRID, tickformat=",~r")
     figure.update_yaxes(ticksuffix="  ")
@@ -202,8 +208,22 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         known = set(communes(f)["area_key"])
         return q.TicketFilter(f.as_of, f.days, f.service_code, f.agency, area if area in known else None)
 
+    # What the charts show for a filter, in the user's scope: the charts and their exports read them alike.
+    def summary(f: q.TicketFilter) -> pd.Series:
+        return cache.run(q.summary, scope(), f).iloc[0]
+
+    def volume(f: q.TicketFilter) -> pd.DataFrame:
+        return cache.run(q.volume, scope(), f)
+
+    def agency_times(f: q.TicketFilter) -> pd.DataFrame:
+        return cache.run(q.agency_times, scope(), f, AGENCY_BARS)
+
     def source_line(f: q.TicketFilter, lang: str) -> str:
         return t("fb_source", lang, as_of=when(f.as_of, lang))
+
+    def footer(f: q.TicketFilter, lang: str) -> str:
+        """The page's footer and the exports' source line: the source, its as-of time, the snapshot."""
+        return f"{source_line(f, lang)} · {t('fb_snapshot', lang, n=cache.snapshot())}"
 
     app.clientside_callback("function(p) { return window.innerWidth; }",
                             Output("fb-viewport", "data"), Input("url", "pathname"))
@@ -250,23 +270,22 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                     t("no_data", lang))
         counts = communes(f)
         names = dict(zip(counts["area_key"], counts["name"]))
-        s = cache.run(q.summary, scope(), f).iloc[0].to_dict()
+        s, source = summary(f).to_dict(), source_line(f, lang)
         tiles = kpi_tiles(s, f, lang)
-        hint = t("fb_tile_hint", lang, source=source_line(f, lang))
+        hint = t("fb_tile_hint", lang, source=source)
         map_fig = map_figure(scoped_geojson(geojson, scope()), counts, "received", lang, size,
                              highlight=counts.loc[counts["area_key"] == f.area_key, "code"].tolist())
         map_fig.update_traces(selector=dict(type="choropleth"), customdata=[
             t("fb_map_hover", lang, received=number(r["received"], lang), open=number(r["open"], lang),
               overdue=number(r["overdue"], lang)) for _, r in counts.iterrows()],
-            hovertemplate="<b>%{text}</b><br>%{customdata}<extra></extra>")
+            hovertemplate=with_source("<b>%{text}</b><br>%{customdata}<extra></extra>", source))
         categories = cache.run(q.categories, scope())
         category_names = dict(zip(categories["service_code"], categories["service_name"]))
-        footer = f"{source_line(f, lang)} · {t('fb_snapshot', lang, n=cache.snapshot())}"
         return (province_name, f"› {names[f.area_key]}" if f.area_key else None,
                 *tiles.values(), *[hint] * len(TILES), map_fig,
-                volume_figure(cache.run(q.volume, scope(), f), category_names, lang, size, f.days),
-                funnel_figure(s, lang, size),
-                agencies_figure(cache.run(q.agency_times, scope(), f, AGENCY_BARS), lang, size), footer)
+                volume_figure(volume(f), category_names, lang, size, f.days, source),
+                funnel_figure(s, lang, size, source), agencies_figure(agency_times(f), lang, size, source),
+                footer(f, lang))
 
     @app.callback(Output("fb-list-title", "children"), Output("fb-list-count", "children"),
                   Output("fb-tickets", "children"), [Output(f"fb-tile-{key}", "className") for key in TILES],
@@ -296,16 +315,66 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                 t("fb_list_count", lang, shown=number(len(rows), lang), total=number(total, lang)),
                 table(records, columns, "fb-tickets-table", t("fb_list_empty", lang)), *classes)
 
-    @app.callback(Output("fb-download", "data"), Input("fb-export-csv", "n_clicks"),
-                  Input("fb-export-xlsx", "n_clicks"), State("fb-days", "value"), State("fb-category", "value"),
-                  State("fb-agency", "value"), State("fb-area", "data"), State("fb-list", "data"),
-                  prevent_initial_call=True)
-    def export(_csv, _xlsx, days, category, agency, area, which):
-        require_role(*ROLES)
+    def filters_text(f: q.TicketFilter, lang: str) -> str:
+        counts = communes(f)
+        names = dict(zip(counts["area_key"], counts["name"]))
+        return " · ".join(str(part) for part in (t("fb_days", lang, n=f.days), f.service_code, f.agency,
+                                                 names.get(f.area_key)) if part)
+
+    states = [State("fb-days", "value"), State("fb-category", "value"), State("fb-agency", "value"),
+              State("fb-area", "data")]
+    Rows = Callable[[q.TicketFilter, str], pd.DataFrame]
+
+    def export(what: str) -> Callable[[Rows], Rows]:
+        """Wires the export of the chart `what` (buttons `fb-…-export-csv/xlsx`) to the decorated
+        `rows(filter, lang)`: its rows for the page's filters in the user's scope, titled with them."""
+        def wire(rows: Rows) -> Rows:
+            def build(days, category, agency, area) -> Export | None:
+                f = ticket_filter(days, category, agency, area)
+                if f is None:
+                    return None
+                lang = lang_of()
+                title = t("fb_export_title", lang, list=t(what, lang), filters=filters_text(f, lang))
+                return rows(f, lang), title, footer(f, lang), f"{what.removeprefix('fb_')}_{f.as_of:%Y%m%d}"
+            register_export(app, f"{what.replace('_', '-')}-export", states, build, ROLES)
+            return rows
+        return wire
+
+    @export("fb_volume")
+    def volume_rows(f: q.TicketFilter, lang: str) -> pd.DataFrame:
+        categories = cache.run(q.categories, scope())
+        named = volume(f).merge(categories[["service_code", "service_name"]], on="service_code", how="left")
+        return named_columns(named, {"bucket": t("fb_col_from", lang), "service_code": t("fb_col_code", lang),
+                                      "service_name": t("fb_col_category", lang),
+                                      "received": t("fb_received", lang)})
+
+    @export("fb_funnel")
+    def funnel_rows(f: q.TicketFilter, lang: str) -> pd.DataFrame:
+        s = summary(f)
+        stages = funnel_stages(s)
+        received = int(s["received"])
+        return pd.DataFrame({t("fb_col_stage", lang): [t(key, lang) for key, _ in stages],
+                             t("fb_col_tickets", lang): [int(value) for _, value in stages],
+                             t("fb_col_share", lang): [int(value) / received if received else None
+                                                       for _, value in stages]})
+
+    @export("fb_agencies")
+    def agency_rows(f: q.TicketFilter, lang: str) -> pd.DataFrame:
+        return named_columns(agency_times(f).sort_values("mean_days"),
+                             {"agency": t("fb_col_agency", lang), "closed": t("fb_col_closed_count", lang),
+                              "on_time": t("fb_col_on_time", lang), "mean_days": t("fb_col_mean_days", lang)})
+
+    @export("fb_map")
+    def map_rows(f: q.TicketFilter, lang: str) -> pd.DataFrame:
+        return named_columns(communes(f), {"code": t("fb_col_code", lang), "name": t("fb_col_commune", lang),
+                                           "received": t("fb_received", lang), "open": t("fb_open", lang),
+                                           "overdue": t("fb_overdue", lang)})
+
+    def ticket_export(days, category, agency, area, which) -> Export | None:
         lang, which = lang_of(), which if which in q.LISTS else "received"
         f = ticket_filter(days, category, agency, area)
         if f is None:
-            return no_update
+            return None
         rows = cache.run(q.tickets, scope(), f, which, EXPORT_ROWS)
         total = int(rows["total"].iloc[0]) if len(rows) else 0
         frame = rows.assign(status=[t(f"fb_status_{s}", lang) for s in rows["status"]])
@@ -314,14 +383,10 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                    "requested_at": t("fb_col_received", lang), "expected_at": t("fb_col_due", lang),
                    "closed_at": t("fb_col_closed", lang), "agency": t("fb_col_agency", lang),
                    "satisfaction": t("fb_col_rating", lang)}
-        counts = communes(f)
-        names = dict(zip(counts["area_key"], counts["name"]))
-        filters = [t("fb_days", lang, n=f.days), f.service_code, f.agency, names.get(f.area_key)]
+        filters = filters_text(f, lang)
         if total > len(rows):
-            filters.append(t("fb_export_cut", lang, n=number(len(rows), lang), total=number(total, lang)))
-        title = t("fb_export_title", lang, list=t(f"fb_list_{which}", lang),
-                  filters=" · ".join(str(part) for part in filters if part))
-        source = f"{source_line(f, lang)} · {t('fb_snapshot', lang, n=cache.snapshot())}"
-        fmt = "xlsx" if ctx.triggered_id == "fb-export-xlsx" else "csv"
-        return table_download(frame[list(columns)].rename(columns=columns), title, source,
-                              f"tickets_{which}_{f.as_of:%Y%m%d}", fmt)
+            filters += " · " + t("fb_export_cut", lang, n=number(len(rows), lang), total=number(total, lang))
+        title = t("fb_export_title", lang, list=t(f"fb_list_{which}", lang), filters=filters)
+        return named_columns(frame, columns), title, footer(f, lang), f"tickets_{which}_{f.as_of:%Y%m%d}"
+
+    register_export(app, "fb-export", [*states, State("fb-list", "data")], ticket_export, ROLES)

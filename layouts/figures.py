@@ -32,12 +32,28 @@ def base_layout(figure: go.Figure, lang: str, size: int) -> go.Figure:
     return figure
 
 
-def series_layout(figure: go.Figure, lang: str, size: int, date_format: str) -> go.Figure:
+def series_layout(figure: go.Figure, lang: str, size: int, date_format: str,
+                  source: str | None = None) -> go.Figure:
+    """A time series with one hover box per date; `source` (where the numbers come from, as of when)
+    is printed once under the date at the head of that box."""
     figure.update_layout(margin=dict(l=4 * size, r=size, t=size // 2, b=2 * size), hovermode="x unified",
                          legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
     figure.update_xaxes(gridcolor=GRID, zeroline=False, tickformat=date_format)
+    if source:
+        figure.update_xaxes(unifiedhovertitle_text=f"%{{x|{date_format}}}{_source_line(source)}")
     figure.update_yaxes(gridcolor=GRID, zeroline=False, tickformat=",~r")
     return base_layout(figure, lang, size)
+
+
+def _source_line(source: str) -> str:
+    """The line naming a number's source and as-of time, to end a hover text."""
+    return f"<br><span style='font-size:0.85em'>{source}</span>"
+
+
+def with_source(hovertemplate: str, source: str) -> str:
+    """`hovertemplate` with the source line under the value (before plotly's <extra> part)."""
+    extra = "<extra></extra>"
+    return hovertemplate.removesuffix(extra) + _source_line(source) + (extra if hovertemplate.endswith(extra) else "")
 
 
 def commune_outline(geojson: dict, codes: Iterable[str], line_color: str, width: float,

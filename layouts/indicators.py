@@ -5,6 +5,7 @@ category, the approved submissions behind the figure, and CSV/Excel exports."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -13,15 +14,15 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from ioc_app.config import Settings
 from ioc_app.geo import boundaries, resolve_province
 from ioc_app.queries import indicators as q
-from ioc_app.queries.overview import REFORM_DATE
+from ioc_app.queries.overview import REFORM_DATE, figures_summary
 from ioc_app.queries.scope import Scope, scoped_geojson
 from ioc_app.web.access import current_scope, require_role
 from ioc_app.web.i18n import number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
 from layouts.desk import MAP_CONFIG, graph_config, page_head, panel
-from layouts.exports import table_download
+from layouts.exports import Export, export_actions, named_columns, register_export
 from layouts.figures import (BLUE, GRID, MUTED, ORANGE, commune_outline, font_px, geo_frame, map_figure,
-                             series_layout)
+                             series_layout, with_source)
 from layouts.figures import base_layout as _base_layout
 from layouts.tables import table
 from layouts.tiles import tile
@@ -29,11 +30,22 @@ from layouts.tiles import tile
 ROLES = ("leader", "dept_head", "approver", "unit_admin", "admin")
 
 
+class Selection(NamedTuple):
+    """What the page shows for its filters, read once in the user's scope: `show` and every export
+    read their rows from it."""
+    scope: Scope
+    indicator: pd.Series
+    period: str
+    category: str
+    communes: pd.DataFrame  # the scope's communes with their values
+    area: str | None  # the commune clicked on the map; None: the scope's home area
+    area_key: str | None  # the area the series, breakdown and sources are of
+
+
 def layout(lang: str) -> html.Div:
     return html.Div([
         dcc.Store(id="ind-area"),
         dcc.Store(id="ind-viewport"),
-        dcc.Download(id="ind-download"),
         page_head(t("indicators", lang), t("ind_breadcrumb", lang), "ind-crumb-province", "ind-crumb-commune"),
         html.Div([
             html.Label([t("ind_sector", lang), dcc.Dropdown(id="ind-sector", className="ioc-select",
@@ -52,17 +64,18 @@ def layout(lang: str) -> html.Div:
                   html.Div(id="ind-map-note", className="ioc-note"), extra="ioc-panel-map"),
             html.Div([
                 panel(t("ind_series", lang),
-                      dcc.Graph(id="ind-series", className="ioc-chart", config=graph_config("ind-series"))),
+                      dcc.Graph(id="ind-series", className="ioc-chart", config=graph_config("ind-series")),
+                      actions=export_actions("ind-series-export", lang)),
                 panel(t("ind_breakdown", lang),
-                      dcc.Graph(id="ind-breakdown", className="ioc-chart", config=graph_config("ind-breakdown"))),
+                      dcc.Graph(id="ind-breakdown", className="ioc-chart", config=graph_config("ind-breakdown")),
+                      actions=export_actions("ind-breakdown-export", lang)),
             ], className="ioc-side"),
         ], className="ioc-grid"),
         html.Div([
-            panel(t("ind_sources", lang), html.Div(id="ind-sources")),
-            panel(t("ind_communes", lang), html.Div([
-                html.Button(t("export_csv", lang), id="ind-export-csv", className="btn btn-sm btn-outline-light"),
-                html.Button(t("export_xlsx", lang), id="ind-export-xlsx", className="btn btn-sm btn-outline-light"),
-            ], className="ioc-actions"), html.Div(id="ind-communes", className="ioc-scroll")),
+            panel(t("ind_sources", lang), html.Div(id="ind-sources"),
+                  actions=export_actions("ind-sources-export", lang)),
+            panel(t("ind_communes", lang), html.Div(id="ind-communes", className="ioc-scroll"),
+                  actions=export_actions("ind-communes-export", lang)),
         ], className="ioc-two"),
         html.Footer(id="ind-footer", className="ioc-footer"),
     ], className="ioc-stack ioc-indicators")
@@ -100,7 +113,7 @@ def kpi_tiles(figure: dict, unit: str, direction: str, digits: int, lang: str, a
     return tiles
 
 
-def series_figure(series: pd.DataFrame, unit: str, lang: str, size: int) -> go.Figure:
+def series_figure(series: pd.DataFrame, unit: str, lang: str, size: int, source: str) -> go.Figure:
     figure = go.Figure(go.Scatter(
         x=series["period_start"], y=series["value"], mode="lines+markers", line=dict(color=BLUE, width=size / 5),
         marker=dict(size=size / 2.5), customdata=series["period"],
@@ -108,13 +121,13 @@ def series_figure(series: pd.DataFrame, unit: str, lang: str, size: int) -> go.F
     figure.add_vline(x=pd.Timestamp(REFORM_DATE).timestamp() * 1000, line_dash="dot", line_color=ORANGE,
                      annotation_text=t("reform_line", lang), annotation_font_color=ORANGE,
                      annotation_position="top left")
-    return series_layout(figure, lang, size, "%m/%Y" if lang == "vi" else "%b %Y")
+    return series_layout(figure, lang, size, "%m/%Y" if lang == "vi" else "%b %Y", source)
 
 
-def breakdown_figure(parts: pd.DataFrame, unit: str, lang: str, size: int) -> go.Figure:
+def breakdown_figure(parts: pd.DataFrame, unit: str, lang: str, size: int, source: str) -> go.Figure:
     names = [_name(row, lang) for _, row in parts.iterrows()]
     figure = go.Figure(go.Bar(x=parts["value"], y=names, orientation="h", marker_color=BLUE,
-                              hovertemplate="%{y}: %{x:,.2f} " + unit + "<extra></extra>"))
+                              hovertemplate=with_source("%{y}: %{x:,.2f} " + unit + "<extra></extra>", source)))
     figure.update_yaxes(autorange="reversed", automargin=True)
     figure.update_xaxes(gridcolor=GRID, tickformat=",~r")
     figure.update_layout(margin=dict(l=size, r=size, t=size // 2, b=2 * size), bargap=0.55)
@@ -127,6 +140,38 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
     def scope() -> Scope:
         return current_scope(settings)
     province_name = resolve_province(settings.province_code).name
+
+    def selection(code: str | None, period: str | None, category: str | None, area: str | None) -> Selection | None:
+        """The page's reading of its filters in the signed-in user's scope; None when nothing is chosen."""
+        indicator = _indicator(cache, code)
+        if indicator is None or not period or not category:
+            return None
+        where = scope()
+        communes = cache.run(q.commune_values, where, code, period, category)
+        area = area if area in set(communes["code"]) else None
+        return Selection(where, indicator, period, category, communes, area,
+                         area or cache.run(q.home_area_key, where))
+
+    # The series, breakdown and sources of a selection: the charts and their exports read them alike.
+    def series(chosen: Selection) -> pd.DataFrame:
+        return cache.run(q.series, chosen.scope, chosen.area_key, chosen.indicator["indicator_code"],
+                         chosen.category)
+
+    def breakdown(chosen: Selection) -> pd.DataFrame:
+        return cache.run(q.breakdown, chosen.scope, chosen.area_key, chosen.indicator["indicator_code"],
+                         chosen.period)
+
+    def sources(chosen: Selection) -> pd.DataFrame:
+        return cache.run(q.sources, chosen.scope, chosen.area_key, chosen.indicator["indicator_code"],
+                         chosen.period, chosen.category)
+
+    def newest(frame: pd.DataFrame, column: str, lang: str) -> str:
+        found = frame[column].max() if len(frame) else None
+        return when(None if found is None or pd.isna(found) else found, lang)
+
+    def hover_source(where: Scope, lang: str) -> str:
+        """Where the charts' numbers come from: approved reports, as of the scope's newest approval."""
+        return t("ind_hover_source", lang, as_of=newest(cache.run(figures_summary, where), "as_of", lang))
 
     app.clientside_callback("function(p) { return window.innerWidth; }",
                             Output("ind-viewport", "data"), Input("url", "pathname"))
@@ -181,16 +226,13 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
     def show(code: str | None, period: str | None, category: str | None, area: str | None, width: int | None):
         require_role(*ROLES)
         lang, size = lang_of(), font_px(width)
-        indicator = _indicator(cache, code)
+        chosen = selection(code, period, category, area)
         empty = _base_layout(go.Figure(), lang, size)
-        if indicator is None or not period or not category:
+        if chosen is None:
             return province_name, None, None, empty, t("none", lang), empty, empty, None, None, None
+        where, indicator, communes, area = chosen.scope, chosen.indicator, chosen.communes, chosen.area
         unit, digits = indicator["unit"], 0 if indicator["aggregation"] == "sum" else 2
-        where = scope()
-        communes = cache.run(q.commune_values, where, code, period, category)
         names = dict(zip(communes["code"], communes["name"]))
-        area = area if area in names else None
-        area_key = area or cache.run(q.home_area_key, where)
         commune_crumb = f"› {names[area]}" if area else None
         if area:
             row = communes[communes["code"] == area].iloc[0]
@@ -198,6 +240,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         else:
             found = cache.run(q.home_figure, where, code, period, category)
             figure = {**(found.iloc[0].to_dict() if len(found) else {}), "period": period}
+        hover = hover_source(where, lang)
         kpis = kpi_tiles(figure, unit, indicator["direction"], digits, lang,
                          names.get(area, t("ind_province_value", lang)))
         shapes = scoped_geojson(geojson, where)
@@ -208,14 +251,12 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         else:
             map_fig = map_figure(shapes, communes.fillna({"value": 0}), "value", lang, size,
                                  highlight=[area] if area else ())
-            map_fig.update_traces(selector=dict(type="choropleth"), hovertemplate="<b>%{text}</b><br>%{z:,.2f} "
-                                  + unit + "<extra></extra>", colorbar_tickformat=",~r")
+            map_fig.update_traces(selector=dict(type="choropleth"), hovertemplate=with_source(
+                "<b>%{text}</b><br>%{z:,.2f} " + unit + "<extra></extra>", hover), colorbar_tickformat=",~r")
             note = t("ind_map_note", lang, n=number(len(communes), lang)) + (
                 " · " + t("approximate", lang) if approximate else "")
-        series = cache.run(q.series, where, area_key, code, category)
-        parts = cache.run(q.breakdown, where, area_key, code, period)
-        sources = cache.run(q.sources, where, area_key, code, period, category)
-        source_table = table(sources.to_dict("records"), [
+        found_sources = sources(chosen)
+        source_table = table(found_sources.to_dict("records"), [
             ("submission_id", t("ind_submission", lang), lambda s: html.Code(s)),
             ("unit_code", t("ind_unit", lang), None),
             ("value", t("ind_value", lang), lambda v: number(_present(v), lang, digits)),
@@ -229,27 +270,64 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             ("last_year", t("ind_last_year", lang), lambda v: number(_present(v), lang, digits)),
         ], "ind-communes-table", t("ind_province_only", lang),
             row_class=lambda r: "ioc-row-selected" if r["code"] == area else "")
-        as_of = sources["approved_at"].max() if len(sources) else None
-        footer = f"{t('as_of', lang)}: {when(None if as_of is None or pd.isna(as_of) else as_of, lang)} · " \
+        footer = f"{t('as_of', lang)}: {newest(found_sources, 'approved_at', lang)} · " \
                  f"{t('ind_snapshot', lang)} {cache.snapshot()}"
-        return (province_name, commune_crumb, kpis, map_fig, note, series_figure(series, unit, lang, size),
-                breakdown_figure(parts, unit, lang, size), source_table, commune_table, footer)
+        return (province_name, commune_crumb, kpis, map_fig, note,
+                series_figure(series(chosen), unit, lang, size, hover),
+                breakdown_figure(breakdown(chosen), unit, lang, size, hover), source_table, commune_table, footer)
 
-    @app.callback(Output("ind-download", "data"), Input("ind-export-csv", "n_clicks"),
-                  Input("ind-export-xlsx", "n_clicks"), State("ind-code", "value"), State("ind-period", "value"),
-                  State("ind-category", "value"), prevent_initial_call=True)
-    def export(_csv, _xlsx, code: str | None, period: str | None, category: str | None):
-        require_role(*ROLES)
-        indicator = _indicator(cache, code)
-        if indicator is None or not period or not category:
-            return no_update
-        lang = lang_of()
-        communes = cache.run(q.commune_values, scope(), code, period, category)
-        columns = {"code": t("ind_code", lang), "name": t("ind_commune", lang), "value": period,
-                   "last_year": t("ind_last_year", lang)}
-        title = f"{code} · {_name(indicator, lang)} ({indicator['unit']}) · {period} · {category}"
-        source = t("ind_export_source", lang, snapshot=cache.snapshot())
-        fmt = "xlsx" if ctx.triggered_id == "ind-export-xlsx" else "csv"
-        return table_download(communes[list(columns)].rename(columns=columns), title, source,
-                              f"{code}_{period}_{category}", fmt)
+    def export_head(chosen: Selection, what: str, lang: str) -> tuple[str, str]:
+        """The title (indicator, period, category, place, what) and the source line with its as-of time."""
+        communes, indicator = chosen.communes, chosen.indicator
+        place = (dict(zip(communes["code"], communes["name"])).get(chosen.area)
+                 or dict(zip(communes["area_key"], communes["name"])).get(chosen.area_key, province_name))
+        title = (f"{indicator['indicator_code']} · {_name(indicator, lang)} ({indicator['unit']}) · {chosen.period} · "
+                 f"{chosen.category} · {place} · {what}")
+        return title, t("ind_export_source", lang, snapshot=cache.snapshot(),
+                        as_of=newest(sources(chosen), "approved_at", lang))
 
+    states = [State("ind-code", "value"), State("ind-period", "value"), State("ind-category", "value"),
+              State("ind-area", "data")]
+    Rows = Callable[[Selection, str], pd.DataFrame]
+
+    def export(what: str) -> Callable[[Rows], Rows]:
+        """Wires the export of the panel `what` (buttons `ind-…-export-csv/xlsx`) to the decorated
+        `rows(selection, lang)`: the page's selection in the user's scope, titled with the filters."""
+        def wire(rows: Rows) -> Rows:
+            def build(code, period, category, area) -> Export | None:
+                chosen = selection(code, period, category, area)
+                if chosen is None:
+                    return None
+                lang = lang_of()
+                title, source = export_head(chosen, t(what, lang), lang)
+                name = f"{code}_{what.removeprefix('ind_')}_{period}_{category}" + (
+                    f"_{chosen.area}" if chosen.area else "")
+                return rows(chosen, lang), title, source, name
+            register_export(app, f"{what.replace('_', '-')}-export", states, build, ROLES)
+            return rows
+        return wire
+
+    @export("ind_communes")
+    def commune_rows(chosen: Selection, lang: str) -> pd.DataFrame:
+        return named_columns(chosen.communes, {"code": t("ind_code", lang), "name": t("ind_commune", lang),
+                                               "value": chosen.period, "last_year": t("ind_last_year", lang)})
+
+    @export("ind_series")
+    def series_rows(chosen: Selection, lang: str) -> pd.DataFrame:
+        return named_columns(series(chosen), {"period": t("ind_period", lang),
+                                              "period_start": t("ind_period_start", lang),
+                                              "value": t("ind_value", lang)})
+
+    @export("ind_breakdown")
+    def breakdown_rows(chosen: Selection, lang: str) -> pd.DataFrame:
+        parts = breakdown(chosen)
+        return named_columns(parts.assign(name=[_name(row, lang) for _, row in parts.iterrows()]),
+                             {"category_code": t("ind_code", lang), "name": t("ind_category", lang),
+                              "value": t("ind_value", lang)})
+
+    @export("ind_sources")
+    def source_rows(chosen: Selection, lang: str) -> pd.DataFrame:
+        return named_columns(sources(chosen),
+                             {"submission_id": t("ind_submission", lang), "unit_code": t("ind_unit", lang),
+                              "value": t("ind_value", lang), "approved_at": t("ind_approved_at", lang),
+                              "source": t("ind_source", lang)})

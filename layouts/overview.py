@@ -14,7 +14,7 @@ from ioc_app.queries.scope import Scope, scoped_geojson
 from ioc_app.web.access import current_scope
 from ioc_app.web.i18n import number, percent, signed, t, when
 from ioc_app.web.query_cache import QueryCache
-from layouts.figures import BLUE, GREEN, ORANGE, TOPOJSON_URL, font_px, map_figure
+from layouts.figures import BLUE, GREEN, ORANGE, TOPOJSON_URL, font_px, map_figure, with_source
 from layouts.figures import base_layout as _base_layout
 from layouts.figures import series_layout as _series_layout
 from layouts.tiles import tile as _tile
@@ -112,7 +112,7 @@ def _month_format(lang: str) -> str:
     return "%m/%Y" if lang == "vi" else "%b %Y"
 
 
-def trend_figure(series: pd.DataFrame, unit: str, lang: str, size: int) -> go.Figure:
+def trend_figure(series: pd.DataFrame, unit: str, lang: str, size: int, source: str) -> go.Figure:
     figure = go.Figure(go.Scatter(
         x=series["period_start"], y=series["value"], mode="lines+markers", line=dict(color=BLUE, width=size / 5),
         marker=dict(size=size / 2.5), customdata=series["period"], name=unit,
@@ -121,16 +121,21 @@ def trend_figure(series: pd.DataFrame, unit: str, lang: str, size: int) -> go.Fi
     figure.add_vline(x=pd.Timestamp(q.REFORM_DATE).timestamp() * 1000, line_dash="dot", line_color=ORANGE,
                      line_width=max(1, size / 8), annotation_text=t("reform_line", lang),
                      annotation_font_color=ORANGE, annotation_position="top left")
-    return _series_layout(figure, lang, size, _month_format(lang))
+    return _series_layout(figure, lang, size, _month_format(lang), source)
 
 
-def tickets_figure(monthly: pd.DataFrame, lang: str, size: int) -> go.Figure:
+def tickets_figure(monthly: pd.DataFrame, lang: str, size: int, source: str | None = None) -> go.Figure:
     figure = go.Figure([
         go.Bar(x=monthly["month"], y=monthly["received"], name=t("received", lang), marker_color=BLUE),
         go.Bar(x=monthly["month"], y=monthly["resolved"], name=t("resolved", lang), marker_color=GREEN),
     ])
     figure.update_layout(barmode="group", bargap=0.25)
-    return _series_layout(figure, lang, size, _month_format(lang))
+    return _series_layout(figure, lang, size, _month_format(lang), source)
+
+
+def source_text(kind: str, as_of, lang: str) -> str:
+    """A hover's source line: the source (`kind` as in the footer) and the time its data is as of."""
+    return f"{t('source_' + kind, lang)} · {t('as_of', lang)} {when(None if pd.isna(as_of) else as_of, lang)}"
 
 
 def _footer(cache: QueryCache, scope: Scope, lang: str) -> str:
@@ -169,7 +174,10 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         as_of = cache.run(q.tickets_summary, scope()).iloc[0]["as_of"]
         data = cache.run(q.commune_tickets, scope(), None if pd.isna(as_of) else as_of.to_pydatetime())
         note = t("communes_count", lang, n=len(data)) + (" · " + t("approximate", lang) if approximate else "")
-        return map_figure(scoped_geojson(geojson, scope()), data, metric, lang, font_px(width)), note
+        figure = map_figure(scoped_geojson(geojson, scope()), data, metric, lang, font_px(width))
+        figure.update_traces(selector=dict(type="choropleth"), hovertemplate=with_source(
+            "<b>%{text}</b><br>%{z:,}<extra></extra>", source_text("tickets", as_of, lang)))
+        return figure, note
 
     @app.callback(Output("ov-indicator", "options"), Output("ov-indicator", "value"),
                   Input("ov-refresh", "n_intervals"), Input("ov-indicator", "value"))
@@ -191,8 +199,11 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         if unit.empty:
             return _base_layout(go.Figure(), lang, size)
         series = cache.run(q.indicator_series, scope(), indicator)
-        return trend_figure(series, unit.iloc[0], lang, size)
+        as_of = cache.run(q.figures_summary, scope()).iloc[0]["as_of"]
+        return trend_figure(series, unit.iloc[0], lang, size, source_text("figures", as_of, lang))
 
     @app.callback(Output("ov-tickets", "figure"), Input("ov-viewport", "data"))
     def refresh_tickets(width: int | None):
-        return tickets_figure(cache.run(q.monthly_tickets, scope(), TREND_MONTHS), lang_of(), font_px(width))
+        lang, as_of = lang_of(), cache.run(q.tickets_summary, scope()).iloc[0]["as_of"]
+        return tickets_figure(cache.run(q.monthly_tickets, scope(), TREND_MONTHS), lang, font_px(width),
+                              source_text("tickets", as_of, lang))

@@ -2,8 +2,9 @@
 against the real gunicorn server of the demo, calls every page, every server-side Dash
 callback of the app's callback map (through `/_dash-update-component`, with forged inputs
 that name the other commune's unit, area, account, cameras, sensors and reports) and every
-GET route of the Flask url_map; nothing of the other commune may appear in any answer, and
-neither the operational DB nor the lake may change.
+GET route of the Flask url_map; nothing of the other commune may appear in any answer (nor
+in the CSV and Excel files the exports send), and neither the operational DB nor the lake may
+change.
 
 Callbacks and routes are enumerated from the running app, so pages, callbacks and API routes
 added later are covered without touching this file. API routes (/api/, /open311/) that refuse
@@ -13,14 +14,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import re
 import warnings
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pytest
 import requests
+from openpyxl import load_workbook
 from sqlalchemy import MetaData, select
 
 from ioc_app.config import load_settings
@@ -154,11 +158,30 @@ class Browser:
 
 
 def _text(response: requests.Response) -> str:
-    """The answer as text, JSON decoded (Dash escapes non-ASCII letters)."""
+    """The answer as text, JSON decoded (Dash escapes non-ASCII letters), with the files it sends
+    decoded: an export's rows are searched like any other answer."""
     try:
-        return json.dumps(response.json(), ensure_ascii=False)
+        answer = response.json()
     except ValueError:
         return response.text
+    return "\n".join([json.dumps(answer, ensure_ascii=False), *_files(answer)])
+
+
+def _files(value) -> Iterator[str]:
+    """The text of every dcc.Download payload in a callback's answer (base64: CSV, or an Excel sheet)."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _files(item)
+    elif isinstance(value, dict) and value.get("base64") and "filename" in value:
+        data = base64.b64decode(value["content"])
+        if value["filename"].endswith(".xlsx"):
+            rows = load_workbook(io.BytesIO(data), read_only=True).active.iter_rows(values_only=True)
+            yield "\n".join(" ".join(str(cell) for cell in row if cell is not None) for row in rows)
+        else:
+            yield data.decode("utf-8", errors="replace")
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _files(item)
 
 
 # --- forged callback bodies -------------------------------------------------------------

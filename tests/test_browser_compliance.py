@@ -2,6 +2,7 @@
 badges, the ranking, what is owed, the Excel export; the audit search and the integrity check."""
 from __future__ import annotations
 
+import csv
 import io
 import json
 from datetime import date, datetime
@@ -129,12 +130,17 @@ def test_compliance_page(server, prepared):
         assert "overdue" in owed.filter(has_text=PERIOD).inner_text()
 
         with page.expect_download() as download:
-            page.click("#cp-export")
+            page.click("#cp-export-xlsx")
         sheet = load_workbook(io.BytesIO(download.value.path().read_bytes())).active
         lines = [row for row in sheet.iter_rows(values_only=True)]
         assert REGIME in lines[0][0] and lines[1][0].startswith("Source: IOC operational DB")
         assert lines[2][0].endswith("ICT")
         assert {line[0] for line in lines[5:]} == set(COMMUNES)
+        with page.expect_download() as download:
+            page.click("#cp-export-csv")
+        lines = download.value.path().read_text(encoding="utf-8-sig").splitlines()
+        assert REGIME in lines[0] and lines[1].startswith("# Source: IOC operational DB") and lines[2].endswith("ICT")
+        assert {row[0] for row in csv.reader(lines[4:])} == set(COMMUNES)
 
 
 def test_audit_page(server, prepared):

@@ -53,7 +53,7 @@ def test_leader_drills_from_province_to_commune_and_exports(server, tmp_path_fac
         assert page.locator("#ind-crumb-commune").inner_text() == ""
 
         with page.expect_download() as download:
-            page.locator("#ind-export-csv").click()
+            page.locator("#ind-communes-export-csv").click()
         text = download.value.path().read_text(encoding="utf-8-sig")
         lines = text.splitlines()
         assert lines[0].startswith("# NN01") and lines[1].startswith("# Source: IOC analytical store")

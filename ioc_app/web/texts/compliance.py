@@ -5,7 +5,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "compliance_regime": {"vi": "Chế độ báo cáo", "en": "Report regime"},
     "compliance_period": {"vi": "Kỳ báo cáo", "en": "Period"},
     "compliance_year": {"vi": "Năm", "en": "Year"},
-    "compliance_export": {"vi": "Tải Excel", "en": "Download Excel"},
     "compliance_no_regime": {"vi": "Chưa có chế độ báo cáo nào.", "en": "There is no report regime yet."},
     "compliance_tiles_for": {"vi": "Kỳ đã hết hạn gần nhất: {period}", "en": "Latest closed period: {period}"},
     "compliance_tiles_none": {"vi": "Chưa có kỳ nào hết hạn", "en": "No period has closed yet"},

@@ -62,6 +62,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "dv_mean": {"vi": "Trung bình", "en": "Mean"},
     "dv_peak": {"vi": "Cao nhất", "en": "Peak"},
     "dv_threshold_line": {"vi": "Ngưỡng {value} {unit}", "en": "Threshold {value} {unit}"},
+    "dv_col_minutes": {"vi": "Thời lượng (phút)", "en": "Duration (minutes)"},
+    "dv_col_unit": {"vi": "Đơn vị", "en": "Unit"},
     "dv_source_cameras": {"vi": "Nguồn: hệ thống camera (tín hiệu 15 phút), dữ liệu đến {as_of}",
                           "en": "Source: camera system (15-minute heartbeats), data as of {as_of}"},
     "dv_source_sensors": {"vi": "Nguồn: mạng quan trắc tự động, dữ liệu đến {as_of}",

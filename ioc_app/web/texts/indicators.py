@@ -32,6 +32,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "ind_code": {"vi": "Mã", "en": "Code"},
     "ind_commune": {"vi": "Xã, phường", "en": "Commune"},
     "ind_snapshot": {"vi": "phiên bản dữ liệu", "en": "data snapshot"},
-    "ind_export_source": {"vi": "Nguồn: kho dữ liệu IOC, số liệu đã duyệt (phiên bản {snapshot})",
-                          "en": "Source: IOC analytical store, approved figures (snapshot {snapshot})"},
+    "ind_export_source": {"vi": "Nguồn: kho dữ liệu IOC, số liệu đã duyệt (phiên bản {snapshot}), duyệt gần nhất {as_of}",
+                          "en": "Source: IOC analytical store, approved figures (snapshot {snapshot}), "
+                                "last approved {as_of}"},
+    "ind_hover_source": {"vi": "Nguồn: báo cáo đã duyệt, dữ liệu đến {as_of}",
+                         "en": "Source: approved reports, data as of {as_of}"},
+    "ind_period_start": {"vi": "Bắt đầu kỳ", "en": "Period start"},
 }
