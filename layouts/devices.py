@@ -12,11 +12,11 @@ import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ioc_app.config import Settings
-from ioc_app.geo import boundaries
 from ioc_app.queries import devices as q
 from ioc_app.queries import wall as w
-from ioc_app.queries.scope import Scope, scoped_geojson
+from ioc_app.queries.scope import Scope
 from ioc_app.web.access import current_scope, require_role
+from ioc_app.web.commune_shapes import CommuneShapes, commune_shapes
 from ioc_app.web.i18n import TEXTS, number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
 from layouts.desk import MAP_CONFIG, graph_config, page_head, panel
@@ -108,9 +108,9 @@ def sensor_readings(latest: pd.DataFrame) -> pd.DataFrame:
                          & (latest["value"] > latest["threshold"]))
 
 
-def camera_map(geojson: dict, cameras: pd.DataFrame, selected: str | None, lang: str, size: int,
-               source: str) -> go.Figure:
-    figure = go.Figure(commune_outline(geojson, [f["id"] for f in geojson["features"]], GRID, 0.8,
+def camera_map(shapes: CommuneShapes, scope: Scope, cameras: pd.DataFrame, selected: str | None, lang: str,
+               size: int, source: str) -> go.Figure:
+    figure = go.Figure(commune_outline(shapes.url(scope), shapes.codes(scope), GRID, 0.8,
                                        fill="rgba(86,180,233,0.06)"))
     for online, colour, symbol in ((True, BLUE, "circle"), (False, VERMILLION, "x")):
         part = cameras[cameras["online"] == online]
@@ -154,7 +154,7 @@ def series_figure(series: pd.DataFrame, sensor: dict, resolution: str, lang: str
 
 
 def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable[[], str]) -> None:
-    geojson = boundaries(settings.province_code, settings.geo.boundaries)
+    shapes = commune_shapes(settings)
     def scope() -> Scope:
         return current_scope(settings)
 
@@ -258,7 +258,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         ], "dv-events-table", t("dv_no_events", lang))
         names = dict(zip(states["camera_id"], states["name"]))
         return (f"› {names[camera]}" if camera else None, kpis,
-                camera_map(scoped_geojson(geojson, scope()), states, camera, lang, size, source),
+                camera_map(shapes, scope(), states, camera, lang, size, source),
                 camera_table, outage_table, number(len(outages), lang), event_table,
                 t("dv_count", lang, shown=number(len(events), lang), total=number(event_total, lang)),
                 f"{source} · {snapshot(lang)}")

@@ -15,11 +15,12 @@ import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ioc_app.config import Settings
-from ioc_app.geo import boundaries, resolve_province
+from ioc_app.geo import resolve_province
 from ioc_app.queries import feedback as q
 from ioc_app.queries.overview import tickets_summary
-from ioc_app.queries.scope import Scope, scoped_geojson
+from ioc_app.queries.scope import Scope
 from ioc_app.web.access import current_scope, require_role
+from ioc_app.web.commune_shapes import commune_shapes
 from ioc_app.web.i18n import LOCALES, number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
 from layouts.desk import MAP_CONFIG, graph_config, page_head, panel
@@ -188,7 +189,7 @@ def _time(value, lang: str) -> html.Span:
 
 
 def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable[[], str]) -> None:
-    geojson = boundaries(settings.province_code, settings.geo.boundaries)
+    shapes = commune_shapes(settings)
     def scope() -> Scope:
         return current_scope(settings)
     province_name = resolve_province(settings.province_code).name
@@ -243,7 +244,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         require_role(*ROLES)
         if ctx.triggered_id == "fb-map" and click and click.get("points"):
             location = str(click["points"][0].get("location", ""))
-            known = {str(f["id"]) for f in geojson["features"]}
+            known = {str(f["id"]) for f in shapes.geojson["features"]}
             return location if location in known else no_update
         return None
 
@@ -273,7 +274,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         s, source = summary(f).to_dict(), source_line(f, lang)
         tiles = kpi_tiles(s, f, lang)
         hint = t("fb_tile_hint", lang, source=source)
-        map_fig = map_figure(scoped_geojson(geojson, scope()), counts, "received", lang, size,
+        map_fig = map_figure(shapes.url(scope()), counts, "received", lang, size,
                              highlight=counts.loc[counts["area_key"] == f.area_key, "code"].tolist())
         map_fig.update_traces(selector=dict(type="choropleth"), customdata=[
             t("fb_map_hover", lang, received=number(r["received"], lang), open=number(r["open"], lang),

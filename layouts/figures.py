@@ -56,22 +56,24 @@ def with_source(hovertemplate: str, source: str) -> str:
     return hovertemplate.removesuffix(extra) + _source_line(source) + (extra if hovertemplate.endswith(extra) else "")
 
 
-def commune_outline(geojson: dict, codes: Iterable[str], line_color: str, width: float,
+def commune_outline(shapes: str | dict, codes: Iterable[str], line_color: str, width: float,
                     fill: str = "rgba(0,0,0,0)") -> go.Choropleth:
-    """Communes drawn as outlines only (no colour scale): the base of point maps, or a highlight."""
+    """Communes drawn as outlines only (no colour scale): the base of point maps, or a highlight.
+    `shapes` is the communes' GeoJSON or its URL (ioc_app.web.commune_shapes)."""
     codes = list(codes)
     return go.Choropleth(
-        geojson=geojson, featureidkey="id", locations=codes, z=[0] * len(codes),
+        geojson=shapes, featureidkey="id", locations=codes, z=[0] * len(codes),
         colorscale=[[0, fill], [1, fill]], showscale=False, marker_line_color=line_color,
         marker_line_width=width, hoverinfo="skip",
     )
 
 
-def map_figure(geojson: dict, data: pd.DataFrame, metric: str, lang: str, size: int,
+def map_figure(shapes: str | dict, data: pd.DataFrame, metric: str, lang: str, size: int,
                highlight: Iterable[str] = ()) -> go.Figure:
-    """Choropleth of one metric per commune; `highlight` codes get a thick alert outline."""
+    """Choropleth of one metric per commune; `highlight` codes get a thick alert outline.
+    `shapes` is the communes' GeoJSON or its URL (ioc_app.web.commune_shapes)."""
     figure = go.Figure(go.Choropleth(
-        geojson=geojson, featureidkey="id", locations=data["code"], z=data[metric],
+        geojson=shapes, featureidkey="id", locations=data["code"], z=data[metric],
         text=data["name"], colorscale=MAP_SCALE, marker_line_color=OUTLINE, marker_line_width=0.6,
         hovertemplate="<b>%{text}</b><br>%{z:,}<extra></extra>",
         colorbar=dict(thickness=size, len=0.7, outlinewidth=0, tickformat=",d",
@@ -80,7 +82,7 @@ def map_figure(geojson: dict, data: pd.DataFrame, metric: str, lang: str, size: 
     ))
     highlight = [code for code in highlight if code in set(data["code"])]
     if highlight:
-        figure.add_trace(commune_outline(geojson, highlight, ALERT, max(2.0, size / 5)))
+        figure.add_trace(commune_outline(shapes, highlight, ALERT, max(2.0, size / 5)))
     geo_frame(figure)
     figure.update_layout(margin=dict(l=0, r=0, t=0, b=0), uirevision=metric)
     return base_layout(figure, lang, size)

@@ -12,11 +12,12 @@ import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ioc_app.config import Settings
-from ioc_app.geo import boundaries, resolve_province
+from ioc_app.geo import resolve_province
 from ioc_app.queries import indicators as q
 from ioc_app.queries.overview import REFORM_DATE, figures_summary
-from ioc_app.queries.scope import Scope, scoped_geojson
+from ioc_app.queries.scope import Scope
 from ioc_app.web.access import current_scope, require_role
+from ioc_app.web.commune_shapes import commune_shapes
 from ioc_app.web.i18n import number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
 from layouts.desk import MAP_CONFIG, graph_config, page_head, panel
@@ -135,8 +136,7 @@ def breakdown_figure(parts: pd.DataFrame, unit: str, lang: str, size: int, sourc
 
 
 def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable[[], str]) -> None:
-    geojson = boundaries(settings.province_code, settings.geo.boundaries)
-    approximate = any(f["properties"].get("approximate") for f in geojson["features"])
+    shapes = commune_shapes(settings)
     def scope() -> Scope:
         return current_scope(settings)
     province_name = resolve_province(settings.province_code).name
@@ -212,7 +212,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         require_role(*ROLES)
         if ctx.triggered_id == "ind-map" and click and click.get("points"):
             location = str(click["points"][0].get("location", ""))
-            known = {str(f["id"]) for f in geojson["features"]}
+            known = {str(f["id"]) for f in shapes.geojson["features"]}
             return location if location in known else no_update
         return None
 
@@ -243,18 +243,17 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         hover = hover_source(where, lang)
         kpis = kpi_tiles(figure, unit, indicator["direction"], digits, lang,
                          names.get(area, t("ind_province_value", lang)))
-        shapes = scoped_geojson(geojson, where)
         if communes.empty:
-            outline = go.Figure(commune_outline(shapes, [f["id"] for f in shapes["features"]], MUTED, 0.5))
+            outline = go.Figure(commune_outline(shapes.url(where), shapes.codes(where), MUTED, 0.5))
             map_fig, note = _base_layout(geo_frame(outline), lang, size), t("ind_province_only", lang)
             map_fig.update_layout(margin=dict(l=0, r=0, t=0, b=0))
         else:
-            map_fig = map_figure(shapes, communes.fillna({"value": 0}), "value", lang, size,
+            map_fig = map_figure(shapes.url(where), communes.fillna({"value": 0}), "value", lang, size,
                                  highlight=[area] if area else ())
             map_fig.update_traces(selector=dict(type="choropleth"), hovertemplate=with_source(
                 "<b>%{text}</b><br>%{z:,.2f} " + unit + "<extra></extra>", hover), colorbar_tickformat=",~r")
             note = t("ind_map_note", lang, n=number(len(communes), lang)) + (
-                " · " + t("approximate", lang) if approximate else "")
+                " · " + t("approximate", lang) if shapes.approximate else "")
         found_sources = sources(chosen)
         source_table = table(found_sources.to_dict("records"), [
             ("submission_id", t("ind_submission", lang), lambda s: html.Code(s)),

@@ -8,11 +8,11 @@ import plotly.graph_objects as go
 from dash import Dash, Input, Output, dcc, html
 
 from ioc_app.config import Settings
-from ioc_app.geo import boundaries
 from ioc_app.queries import overview as q
-from ioc_app.queries.scope import Scope, scoped_geojson
+from ioc_app.queries.scope import Scope
 from ioc_app.web.access import current_scope
 from ioc_app.web.i18n import number, percent, signed, t, when
+from ioc_app.web.commune_shapes import commune_shapes
 from ioc_app.web.query_cache import QueryCache
 from layouts.figures import BLUE, GREEN, ORANGE, TOPOJSON_URL, font_px, map_figure, with_source
 from layouts.figures import base_layout as _base_layout
@@ -150,8 +150,7 @@ def _footer(cache: QueryCache, scope: Scope, lang: str) -> str:
 
 
 def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable[[], str]) -> None:
-    geojson = boundaries(settings.province_code, settings.geo.boundaries)
-    approximate = any(f["properties"].get("approximate") for f in geojson["features"])
+    shapes = commune_shapes(settings)
     headline_codes = tuple(settings.ui.headline_indicators)
 
     def scope() -> Scope:
@@ -173,8 +172,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         metric = metric if metric in MAP_METRICS else "open"
         as_of = cache.run(q.tickets_summary, scope()).iloc[0]["as_of"]
         data = cache.run(q.commune_tickets, scope(), None if pd.isna(as_of) else as_of.to_pydatetime())
-        note = t("communes_count", lang, n=len(data)) + (" · " + t("approximate", lang) if approximate else "")
-        figure = map_figure(scoped_geojson(geojson, scope()), data, metric, lang, font_px(width))
+        note = t("communes_count", lang, n=len(data)) + (" · " + t("approximate", lang) if shapes.approximate else "")
+        figure = map_figure(shapes.url(scope()), data, metric, lang, font_px(width))
         figure.update_traces(selector=dict(type="choropleth"), hovertemplate=with_source(
             "<b>%{text}</b><br>%{z:,}<extra></extra>", source_text("tickets", as_of, lang)))
         return figure, note

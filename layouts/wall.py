@@ -16,10 +16,11 @@ from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html,
 from dash.exceptions import PreventUpdate
 
 from ioc_app.config import WALL_VIEWS, Settings, WallSlot
-from ioc_app.geo import boundaries, resolve_province
+from ioc_app.geo import resolve_province
 from ioc_app.queries import wall as w
-from ioc_app.queries.scope import Scope, scoped_geojson
+from ioc_app.queries.scope import Scope
 from ioc_app.web.access import current_scope
+from ioc_app.web.commune_shapes import commune_shapes
 from ioc_app.web.i18n import number, t
 from ioc_app.web.query_cache import QueryCache
 from layouts.wall_status import alert_text, late_minutes_by_kind
@@ -95,11 +96,9 @@ def _alerts_banner(alerts, lang: str) -> list:
 
 
 def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable[[], str]) -> None:
-    geojson = boundaries(settings.province_code, settings.geo.boundaries)
     province = resolve_province(settings.province_code)
     base = WallContext(
-        cache=cache, scope=Scope(settings.province_code, frozenset()), geojson=geojson,
-        approximate=any(f["properties"].get("approximate") for f in geojson["features"]),
+        cache=cache, scope=Scope(settings.province_code, frozenset()), shapes=commune_shapes(settings),
         headline_codes=tuple(settings.ui.headline_indicators), alert_config=settings.wall.alerts,
         late_minutes=late_minutes_by_kind(settings.sources),
     )
@@ -140,7 +139,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
     def rendered(view: str, snapshot: int, lang: str, size: int, scope: Scope) -> list:
         """A view as drawn for a snapshot and scope: every wall showing it, and every reload, reuses it
         until new data arrives. The as-of colours in it are those of the drawing time; the browser ages them."""
-        ctx = replace(base, scope=scope, geojson=scoped_geojson(base.geojson, scope))
+        ctx = replace(base, scope=scope)
         return VIEWS[view](ctx, lang, size, ctx.alerts(), ctx.freshness())
 
     def view_callback(view: str) -> None:

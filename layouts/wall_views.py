@@ -19,6 +19,7 @@ from ioc_app.config import WallAlerts
 from ioc_app.queries import overview as q
 from ioc_app.queries import wall as w
 from ioc_app.queries.scope import Scope
+from ioc_app.web.commune_shapes import CommuneShapes
 from ioc_app.web.i18n import number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
 from layouts.figures import (ALERT, BLUE, GRID, MUTED, ORANGE, TOPOJSON_URL, base_layout, commune_outline,
@@ -43,8 +44,7 @@ class WallContext:
 
     cache: QueryCache
     scope: Scope
-    geojson: dict
-    approximate: bool
+    shapes: CommuneShapes
     headline_codes: tuple[str, ...]
     alert_config: WallAlerts
     late_minutes: dict[str, float]
@@ -104,7 +104,7 @@ def overview_view(ctx: WallContext, lang: str, size: int, alerts: list[Alert], f
               html.Div(tiles, className="wall-tiles"), "wall-kpi-panel"),
         html.Div([
             panel("overview-map", t("map_title", lang), ("tickets",), fresh, lang,
-                  graph("overview-map", map_figure(ctx.geojson, communes, "open", lang, size,
+                  graph("overview-map", map_figure(ctx.shapes.url(ctx.scope), communes, "open", lang, size,
                                                    _codes(communes, alerts, ("sensor", "tickets", "cameras"))))),
             panel("overview-monthly", t("wall_tickets_monthly", lang), ("tickets",), fresh, lang,
                   graph("overview-monthly", tickets_figure(monthly, lang, size))),
@@ -146,7 +146,7 @@ def tickets_view(ctx: WallContext, lang: str, size: int, alerts: list[Alert], fr
     ]
     return [html.Div([
         panel("tickets-map", t("map_title", lang), ("tickets",), fresh, lang,
-              graph("tickets-map", map_figure(ctx.geojson, communes, "open", lang, size,
+              graph("tickets-map", map_figure(ctx.shapes.url(ctx.scope), communes, "open", lang, size,
                                               _codes(communes, alerts, ("tickets",))))),
         html.Div([
             panel("tickets-kpis", t("wall_view_tickets", lang), ("tickets",), fresh, lang,
@@ -157,11 +157,11 @@ def tickets_view(ctx: WallContext, lang: str, size: int, alerts: list[Alert], fr
     ], className="wall-grid wall-grid-half")]
 
 
-def _points_figure(geojson: dict, points: list[tuple[pd.DataFrame, str, float, str]], lang: str,
+def _points_figure(ctx: WallContext, points: list[tuple[pd.DataFrame, str, float, str]], lang: str,
                    size: int) -> go.Figure:
-    """Point layers (rows with lat, lon, label) over the outlines of every commune."""
-    codes = [feature["id"] for feature in geojson["features"]]
-    figure = go.Figure(commune_outline(geojson, codes, GRID, 0.8, fill="rgba(86,180,233,0.06)"))
+    """Point layers (rows with lat, lon, label) over the outlines of every commune of the scope."""
+    figure = go.Figure(commune_outline(ctx.shapes.url(ctx.scope), ctx.shapes.codes(ctx.scope), GRID, 0.8,
+                                       fill="rgba(86,180,233,0.06)"))
     for frame, color, marker_size, label_mode in points:
         if frame.empty:
             continue
@@ -235,7 +235,7 @@ def sensors_view(ctx: WallContext, lang: str, size: int, alerts: list[Alert], fr
         for row in latest.to_dict("records")]
     is_alert = latest["sensor_id"].isin(alerted) | latest["over"]
     no_reading = latest["value"].isna()
-    map_fig = _points_figure(ctx.geojson, [
+    map_fig = _points_figure(ctx, [
         (latest[~is_alert & ~no_reading], BLUE, size * 0.8, "markers"),
         (latest[no_reading], MUTED, size * 0.6, "markers"),
         (latest[is_alert], ALERT, size * 1.3, "markers+text"),
@@ -286,7 +286,7 @@ def cameras_view(ctx: WallContext, lang: str, size: int, alerts: list[Alert], fr
              tile(t("wall_offline", lang), number(len(offline), lang), "",
                    "ioc-alert" if any(a.kind == "cameras" for a in alerts) else "", "wall-cameras-offline")]
     cameras["label"] = cameras["name"]
-    map_fig = _points_figure(ctx.geojson, [
+    map_fig = _points_figure(ctx, [
         (cameras[online], BLUE, size * 0.55, "markers"),
         (cameras[~online], ALERT, size * 1.1, "markers"),
     ], lang, size)

@@ -15,10 +15,12 @@ WEB_DIR = Path(__file__).resolve().parent
 
 def create_app(settings: Settings) -> Flask:
     from ioc_app.api import install_api
+    from ioc_app.web.answer_cache import install_answer_cache
     from ioc_app.geo import resolve_province
     from ioc_app.opdb.session import engine_for
     from ioc_app.web.announcements import install_announcements
     from ioc_app.web.auth import install_auth
+    from ioc_app.web.commune_shapes import install_commune_shapes
     from ioc_app.web.health import install_health
     from ioc_app.web.lake_reader import LakeReader
     from ioc_app.web.public_app import create_public_app
@@ -40,6 +42,7 @@ def create_app(settings: Settings) -> Flask:
     install_request_log(server)
     install_health(server, settings, engine, reader)
     install_announcements(server, engine)
+    install_commune_shapes(server, settings)
     install_auth(server, engine, province.name, settings.security)
     # Made first: Dash remembers the last app made as "the" app, which must stay the signed-in one.
     public = create_public_app(server, settings, str(WEB_DIR / "assets"), f"Số liệu công khai · {province.name}")
@@ -58,4 +61,5 @@ def create_app(settings: Settings) -> Flask:
     shell.register(app, settings, reader, province)
     install_api(server, settings, reader)
     install_security(server, app, settings, public)
+    install_answer_cache(server, settings, reader)
     return server
