@@ -29,7 +29,11 @@ class Client:
         return elapsed
 
     def callback(self, path: str, body: dict) -> tuple[float, int]:
-        """(milliseconds, HTTP status) of one Dash callback request to `path`."""
+        """(milliseconds, HTTP status) of one Dash callback request to `path`; status 0 when the
+        connection failed (counted as an error, as a browser's user would see one)."""
         started = time.perf_counter()
-        answer = self.http.post(self.base_url + path, json=body, timeout=120)
-        return (time.perf_counter() - started) * 1000, answer.status_code
+        try:
+            status = self.http.post(self.base_url + path, json=body, timeout=120).status_code
+        except requests.ConnectionError:
+            status = 0
+        return (time.perf_counter() - started) * 1000, status

@@ -124,16 +124,13 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 @contextmanager
 def lake_snapshot(reader) -> Iterator[tuple[duckdb.DuckDBPyConnection, int, datetime]]:
-    """A cursor inside one read transaction: every query of the answer sees one snapshot."""
+    """The request's cursor (ioc_app.web.lake_reader: one read transaction, so every query of the
+    answer sees one snapshot), that snapshot's id and time."""
     from ioc_app.queries.api import snapshot
 
     with reader.cursor() as cur:
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            snapshot_id, snapshot_time = snapshot(cur)
-            yield cur, snapshot_id, snapshot_time
-        finally:
-            cur.execute("ROLLBACK")
+        snapshot_id, snapshot_time = snapshot(cur)
+        yield cur, snapshot_id, snapshot_time
 
 
 def json_response(body: BaseModel | list[BaseModel] | dict, status: int = 200,

@@ -22,7 +22,6 @@ from flask import Flask, Response, g, request
 from flask_login import current_user
 
 from ioc_app.config import Settings
-from ioc_app.lake import snapshot_id
 from ioc_app.web.lake_reader import LakeReader
 
 CALLBACK_PATH = "/_dash-update-component"
@@ -87,10 +86,8 @@ def install_answer_cache(server: Flask, settings: Settings, reader: LakeReader) 
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or not cacheable(body.get("output")):
             return None
-        with reader.cursor() as cur:
-            snapshot = snapshot_id(cur)
         key = (hashlib.sha256(request.get_data()).digest(), current_user.role,
-               current_scope(settings).area_keys, current_lang(), snapshot)
+               current_scope(settings).area_keys, current_lang(), reader.snapshot())
         found = answers.get(key)
         if found is not None:
             return Response(found, mimetype="application/json")

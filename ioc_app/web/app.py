@@ -39,6 +39,7 @@ def create_app(settings: Settings) -> Flask:
     province = resolve_province(settings.province_code)
     engine = engine_for(settings.database_url)
     reader = LakeReader(settings)
+    reader.install(server)
     install_request_log(server)
     install_health(server, settings, engine, reader)
     install_announcements(server, engine)

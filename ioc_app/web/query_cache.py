@@ -23,20 +23,15 @@ class QueryCache:
 
     def snapshot(self) -> int:
         """The lake snapshot the next query would read: the 'as of' of every figure shown."""
-        from ioc_app.lake import snapshot_id
-
-        with self._reader.cursor() as cur:
-            return snapshot_id(cur)
+        return self._reader.snapshot()
 
     def run(self, query: Callable[..., Any], *args: Any) -> Any:
-        from ioc_app.lake import snapshot_id
-
+        key = (query.__module__, query.__qualname__, args, self._reader.snapshot())
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
         with self._reader.cursor() as cur:
-            key = (query.__module__, query.__qualname__, args, snapshot_id(cur))
-            with self._lock:
-                if key in self._entries:
-                    self._entries.move_to_end(key)
-                    return self._entries[key]
             result = query(cur, *args)
         with self._lock:
             self._entries[key] = result
