@@ -2,8 +2,9 @@
 
 Which queries, with which arguments: the recorded callback bodies are replayed once through
 the real app in this process (Flask test client), with `QueryCache.run` wrapped to note
-every query it is asked for. The floor of a callback is the time of those queries on a
-fresh cursor of a direct read-only connection, no cache, no HTTP, no Dash, no figure.
+every query it is asked for. The floor of a callback is the time of those queries on one
+cursor of a direct read-only connection in one read transaction (as a web request reads them),
+no cache, no HTTP, no Dash, no figure.
 """
 from __future__ import annotations
 
@@ -73,10 +74,12 @@ def floor_times(settings: Settings, queries: dict[str, list[Call]], rounds: int)
                 if not calls:
                     continue
                 started = time.perf_counter()
+                cur = con.cursor()
+                cur.execute("USE lake")
+                cur.execute("BEGIN TRANSACTION")  # as a web request reads: one cursor, one snapshot
                 for query, args in calls:
-                    cur = con.cursor()
-                    cur.execute("USE lake")
                     query(cur, *args)
-                    cur.close()
+                cur.execute("ROLLBACK")
+                cur.close()
                 samples[name].append((time.perf_counter() - started) * 1000)
     return samples

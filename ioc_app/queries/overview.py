@@ -1,11 +1,12 @@
 """Queries behind the overview page: KPI tiles, the commune map and the trend charts."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 import pandas as pd
 
+from ioc_app.queries.newest import newest_reading
 from ioc_app.queries.scope import Scope
 
 REFORM_DATE = "2025-07-01"
@@ -64,20 +65,19 @@ def cameras_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFram
 def sensors_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     """Sensors whose newest reading is above their threshold, per kind."""
     cond, params = scope.area_filter("d.area_key")
+    as_of = newest_reading(con)
+    since = None if as_of is None else as_of - timedelta(minutes=SENSOR_FRESH_MINUTES)
     return _df(con, f"""
         WITH sens AS (SELECT sensor_id, kind, threshold FROM dim_sensor d WHERE {cond}),
-             now_ AS (SELECT max(observed_at) AS as_of FROM fact_sensor_reading),
              latest AS (
-                SELECT r.sensor_id, arg_max(r.value, r.observed_at) AS value
-                FROM fact_sensor_reading r, now_
-                WHERE r.observed_at >= now_.as_of - INTERVAL {SENSOR_FRESH_MINUTES} MINUTE
-                GROUP BY r.sensor_id)
+                SELECT sensor_id, arg_max(value, observed_at) AS value
+                FROM fact_sensor_reading WHERE observed_at >= ? GROUP BY sensor_id)
         SELECT sens.kind,
                count(*) AS total,
                count(*) FILTER (WHERE latest.value > sens.threshold) AS over,
-               any_value(now_.as_of) AS as_of
-        FROM sens LEFT JOIN latest USING (sensor_id), now_
-        GROUP BY sens.kind ORDER BY sens.kind""", params)
+               CAST(? AS TIMESTAMP) AS as_of
+        FROM sens LEFT JOIN latest USING (sensor_id)
+        GROUP BY sens.kind ORDER BY sens.kind""", [*params, since, as_of])
 
 
 def headline_indicators(con: duckdb.DuckDBPyConnection, scope: Scope, codes: list[str]) -> pd.DataFrame:

@@ -5,11 +5,12 @@ its last figures with their time instead of mixing the wall clock with old data.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 import pandas as pd
 
+from ioc_app.queries.newest import newest_reading
 from ioc_app.queries.overview import CAMERA_HEARTBEAT_MINUTES, SENSOR_FRESH_MINUTES
 from ioc_app.queries.scope import Scope
 
@@ -33,7 +34,7 @@ def newest_by_kind(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         SELECT 'reports' AS kind, max(approved_at) AS newest FROM fact_indicator_value
         UNION ALL SELECT 'tickets', max(updated_at) FROM fact_ticket
         UNION ALL SELECT 'cameras', max(observed_at) FROM fact_camera_status
-        UNION ALL SELECT 'sensors', max(observed_at) FROM fact_sensor_reading""", [])
+        UNION ALL SELECT 'sensors', CAST(? AS TIMESTAMP)""", [newest_reading(con)])
 
 
 def ticket_categories(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime | None, days: int,
@@ -67,20 +68,19 @@ def sensor_latest(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     """Every sensor with its newest reading (when it reported in the hour before the newest reading
     of any sensor), its threshold, position and commune."""
     cond, params = scope.area_filter("d.area_key")
+    as_of = newest_reading(con)
+    since = None if as_of is None else as_of - timedelta(minutes=SENSOR_FRESH_MINUTES)
     return _df(con, f"""
-        WITH now_ AS (SELECT max(observed_at) AS as_of FROM fact_sensor_reading),
-             latest AS (
-                SELECT r.sensor_id, arg_max(r.value, r.observed_at) AS value, max(r.observed_at) AS observed_at
-                FROM fact_sensor_reading r, now_
-                WHERE r.observed_at >= now_.as_of - INTERVAL {SENSOR_FRESH_MINUTES} MINUTE
-                GROUP BY r.sensor_id)
+        WITH latest AS (
+                SELECT sensor_id, arg_max(value, observed_at) AS value, max(observed_at) AS observed_at
+                FROM fact_sensor_reading WHERE observed_at >= ? GROUP BY sensor_id)
         SELECT d.sensor_id, d.name, d.kind, d.unit, d.threshold, d.lat, d.lon, d.area_key,
                a.name AS area_name, latest.value, latest.observed_at
         FROM dim_sensor d
         LEFT JOIN latest USING (sensor_id)
         LEFT JOIN dim_area a ON a.area_key = d.area_key
         WHERE {cond}
-        ORDER BY d.kind, d.sensor_id""", params)
+        ORDER BY d.kind, d.sensor_id""", [since, *params])
 
 
 def sensor_series(con: duckdb.DuckDBPyConnection, scope: Scope, hours: int) -> pd.DataFrame:
