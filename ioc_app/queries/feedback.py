@@ -74,26 +74,27 @@ def agencies(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
 def summary(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter) -> pd.DataFrame:
     """One row: received, the funnel of those (reached in progress, closed, closed on time), the
     backlog (open, overdue) and the tickets closed in the period (closed, on_time, mean_days,
-    rated, satisfaction)."""
+    rated, satisfaction). One pass over the tickets: each is flagged once, then counted."""
     cond, params = _where(scope, f, "t")
     return _df(con, f"""
-        WITH t AS (SELECT status, requested_at, expected_at, closed_at, satisfaction FROM fact_ticket t
-                       WHERE {cond}),
-             r AS (SELECT * FROM t WHERE requested_at >= ?),
-             c AS (SELECT * FROM t WHERE status = 'closed' AND closed_at >= ? AND closed_at <= ?)
-        SELECT (SELECT count(*) FROM r) AS received,
-               (SELECT count(*) FILTER (WHERE status IN ('in_progress', 'closed')) FROM r) AS reached_progress,
-               (SELECT count(*) FILTER (WHERE status = 'closed') FROM r) AS received_closed,
-               (SELECT count(*) FILTER (WHERE status = 'closed' AND closed_at <= expected_at) FROM r)
-                   AS received_on_time,
-               (SELECT count(*) FILTER (WHERE status <> 'closed') FROM t) AS open,
-               (SELECT count(*) FILTER (WHERE status <> 'closed' AND expected_at < ?) FROM t) AS overdue,
-               (SELECT count(*) FROM c) AS closed,
-               (SELECT count(*) FILTER (WHERE closed_at <= expected_at) FROM c) AS on_time,
-               (SELECT avg(epoch(closed_at - requested_at)) / 86400 FROM c) AS mean_days,
-               (SELECT count(satisfaction) FROM c) AS rated,
-               (SELECT avg(satisfaction) FROM c) AS satisfaction""",
-        [*params, f.start, f.start, f.as_of, f.as_of])
+        WITH t AS (
+            SELECT status = 'closed' AS is_closed, status <> 'open' AS progressed, expected_at, satisfaction,
+                   epoch(closed_at - requested_at) / 86400 AS days, requested_at >= ? AS received,
+                   status = 'closed' AND closed_at >= ? AND closed_at <= ? AS closed_in,
+                   coalesce(closed_at <= expected_at, FALSE) AS in_time
+            FROM fact_ticket t WHERE {cond})
+        SELECT count(*) FILTER (WHERE received) AS received,
+               count(*) FILTER (WHERE received AND progressed) AS reached_progress,
+               count(*) FILTER (WHERE received AND is_closed) AS received_closed,
+               count(*) FILTER (WHERE received AND is_closed AND in_time) AS received_on_time,
+               count(*) FILTER (WHERE NOT is_closed) AS open,
+               count(*) FILTER (WHERE NOT is_closed AND expected_at < ?) AS overdue,
+               count(*) FILTER (WHERE closed_in) AS closed,
+               count(*) FILTER (WHERE closed_in AND in_time) AS on_time,
+               avg(days) FILTER (WHERE closed_in) AS mean_days,
+               count(satisfaction) FILTER (WHERE closed_in) AS rated,
+               avg(satisfaction) FILTER (WHERE closed_in) AS satisfaction
+        FROM t""", [f.start, f.start, f.as_of, *params, f.as_of])
 
 
 def volume(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter) -> pd.DataFrame:
@@ -126,19 +127,22 @@ def agency_times(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter, 
 
 def commune_counts(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter) -> pd.DataFrame:
     """Per current commune in scope (zero where none): received in the period, open and overdue
-    now. The commune of `f` is ignored: the map shows them all."""
+    now. The commune of `f` is ignored: the map shows them all. Tickets are counted per area
+    first, then joined to the communes' names (a join first would group millions of name rows)."""
     cond, params = _where(scope, f.without_area(), "t")
     area_cond, area_params = scope.area_filter("d.area_key")
     return _df(con, f"""
-        WITH t AS (SELECT ticket_id, area_key, status, requested_at, expected_at FROM fact_ticket t WHERE {cond})
-        SELECT d.area_key, d.code, d.name,
-               count(t.ticket_id) FILTER (WHERE t.requested_at >= ?) AS received,
-               count(t.ticket_id) FILTER (WHERE t.status <> 'closed') AS open,
-               count(t.ticket_id) FILTER (WHERE t.status <> 'closed' AND t.expected_at < ?) AS overdue
+        WITH t AS (
+            SELECT area_key, count(*) FILTER (WHERE requested_at >= ?) AS received,
+                   count(*) FILTER (WHERE status <> 'closed') AS open,
+                   count(*) FILTER (WHERE status <> 'closed' AND expected_at < ?) AS overdue
+            FROM fact_ticket t WHERE {cond} GROUP BY area_key)
+        SELECT d.area_key, d.code, d.name, coalesce(t.received, 0) AS received, coalesce(t.open, 0) AS open,
+               coalesce(t.overdue, 0) AS overdue
         FROM dim_area d LEFT JOIN t ON t.area_key = d.area_key
         WHERE d.level = 'commune' AND d.province_code = ? AND {area_cond}
-        GROUP BY d.area_key, d.code, d.name ORDER BY d.code""",
-        [*params, f.start, f.as_of, scope.province_code, *area_params])
+        ORDER BY d.code""",
+        [f.start, f.as_of, *params, scope.province_code, *area_params])
 
 
 def _list_condition(which: str, f: TicketFilter) -> tuple[str, list, str]:
