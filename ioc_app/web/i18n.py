@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from babel import Locale
 from babel.dates import format_datetime
 from babel.numbers import format_decimal, format_percent
 
 from ioc_app.web.texts import merged
 
-LOCALES = {"vi": "vi_VN", "en": "en_GB"}
+# Parsed once: babel parses a locale given as text at every call (a third of a big table's time).
+LOCALES = {"vi": Locale.parse("vi_VN"), "en": Locale.parse("en_GB")}
 
 _TEXTS: dict[str, dict[str, str]] = {
     "app_title": {"vi": "Trung tâm Điều hành Thông minh", "en": "Intelligent Operations Center"},
