@@ -62,11 +62,17 @@ def cameras_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFram
         FROM now_ LEFT JOIN latest ON TRUE""", params)
 
 
+def reporting_window(con: duckdb.DuckDBPyConnection) -> tuple[datetime | None, datetime | None]:
+    """The newest reading's time, and the start of the window in which a sensor counts as
+    reporting (SENSOR_FRESH_MINUTES before it); both None while there is no reading."""
+    as_of = newest_reading(con)
+    return as_of, None if as_of is None else as_of - timedelta(minutes=SENSOR_FRESH_MINUTES)
+
+
 def sensors_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     """Sensors whose newest reading is above their threshold, per kind."""
     cond, params = scope.area_filter("d.area_key")
-    as_of = newest_reading(con)
-    since = None if as_of is None else as_of - timedelta(minutes=SENSOR_FRESH_MINUTES)
+    as_of, since = reporting_window(con)
     return _df(con, f"""
         WITH sens AS (SELECT sensor_id, kind, threshold FROM dim_sensor d WHERE {cond}),
              latest AS (

@@ -5,13 +5,13 @@ its last figures with their time instead of mixing the wall clock with old data.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import duckdb
 import pandas as pd
 
 from ioc_app.queries.newest import newest_reading
-from ioc_app.queries.overview import CAMERA_HEARTBEAT_MINUTES, SENSOR_FRESH_MINUTES
+from ioc_app.queries.overview import CAMERA_HEARTBEAT_MINUTES, reporting_window
 from ioc_app.queries.scope import Scope
 
 OFFLINE_LOOKBACK_DAYS = 7
@@ -68,8 +68,7 @@ def sensor_latest(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     """Every sensor with its newest reading (when it reported in the hour before the newest reading
     of any sensor), its threshold, position and commune."""
     cond, params = scope.area_filter("d.area_key")
-    as_of = newest_reading(con)
-    since = None if as_of is None else as_of - timedelta(minutes=SENSOR_FRESH_MINUTES)
+    _, since = reporting_window(con)
     return _df(con, f"""
         WITH latest AS (
                 SELECT sensor_id, arg_max(value, observed_at) AS value, max(observed_at) AS observed_at
