@@ -10,6 +10,7 @@ import pytest
 from ioc_app.config import SourceSettings, WallAlerts, load_settings
 from ioc_app.errors import ConfigError
 from ioc_app.lake import connect, snapshot_id
+from ioc_app.queries import newest
 from ioc_app.queries import overview as q
 from ioc_app.queries import wall as w
 from ioc_app.queries.scope import Scope
@@ -94,7 +95,20 @@ def test_newest_by_kind(con):
     newest = w.newest_by_kind(con).set_index("kind")["newest"]
     assert newest["sensors"] == con.execute("SELECT max(observed_at) FROM fact_sensor_reading").fetchone()[0]
     assert newest["tickets"] == con.execute("SELECT max(updated_at) FROM fact_ticket").fetchone()[0]
+    assert newest["cameras"] == con.execute("SELECT max(observed_at) FROM fact_camera_status").fetchone()[0]
     assert set(newest.index) == {"reports", "tickets", "cameras", "sensors"} and newest.notna().all()
+
+
+def test_newest_times_equal_the_full_scans(con):
+    """The bounded lookups of ioc_app.queries.newest give what max() over the whole table gives."""
+    def scan(sql: str):
+        return con.execute(sql).fetchone()[0]
+
+    assert newest.newest_day(con) == scan("SELECT max(day) FROM agg_sensor_daily")
+    assert newest.newest_hour(con) == scan("SELECT max(hour) FROM agg_sensor_hourly")
+    assert newest.newest_reading(con) == scan("SELECT max(observed_at) FROM fact_sensor_reading")
+    assert newest.newest_heartbeat(con) == scan("SELECT max(observed_at) FROM fact_camera_status")
+    assert newest.newest_hour(con) == newest.newest_reading(con).replace(minute=0, second=0, microsecond=0)
 
 
 def _tickets(con) -> pd.DataFrame:

@@ -6,9 +6,12 @@ sensors' latest readings: ioc_app.queries.wall).
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import duckdb
 import pandas as pd
 
+from ioc_app.queries.newest import newest_day, newest_heartbeat, newest_hour
 from ioc_app.queries.scope import Scope
 
 WINDOW_DAYS = 7
@@ -28,19 +31,18 @@ def _camera(scope: Scope, camera_id: str | None) -> tuple[str, list]:
 
 def camera_uptime(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     """Per camera in scope: heartbeat rounds of the last WINDOW_DAYS days since it was installed
-    (`rounds`), how many said online, and `uptime` = online / rounds (a missing heartbeat counts as down)."""
+    (`rounds`), how many said online, and `uptime` = online / rounds (a missing heartbeat counts as down).
+    A camera has at most one heartbeat per round (the feed's key), so its online beats are its online rounds."""
     cond, params = scope.area_filter("c.area_key")
+    _, since = _window(con)
     return _df(con, f"""
-        WITH now_ AS (SELECT max(observed_at) AS as_of FROM fact_camera_status),
-             rounds AS (
-                SELECT DISTINCT observed_at FROM fact_camera_status, now_
-                WHERE observed_at > now_.as_of - INTERVAL {WINDOW_DAYS} DAY),
-             seen AS (
-                SELECT s.camera_id, count(DISTINCT s.observed_at) FILTER (WHERE s.online) AS online_rounds
-                FROM fact_camera_status s, now_
-                WHERE s.observed_at > now_.as_of - INTERVAL {WINDOW_DAYS} DAY
-                GROUP BY s.camera_id),
+        WITH rounds AS (SELECT DISTINCT observed_at FROM fact_camera_status WHERE observed_at > ?),
              cams AS (SELECT c.camera_id, c.installed_at FROM dim_camera c WHERE {cond}),
+             seen AS (
+                SELECT s.camera_id, count(*) FILTER (WHERE s.online) AS online_rounds
+                FROM fact_camera_status s
+                WHERE s.observed_at > ? AND s.camera_id IN (SELECT camera_id FROM cams)
+                GROUP BY s.camera_id),
              expected AS (
                 SELECT c.camera_id, count(r.observed_at) AS rounds
                 FROM cams c LEFT JOIN rounds r ON c.installed_at IS NULL OR r.observed_at >= c.installed_at
@@ -48,23 +50,27 @@ def camera_uptime(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
         SELECT c.camera_id, e.rounds, coalesce(seen.online_rounds, 0) AS online_rounds,
                coalesce(seen.online_rounds, 0) / nullif(e.rounds, 0) AS uptime
         FROM cams c JOIN expected e USING (camera_id) LEFT JOIN seen USING (camera_id)
-        ORDER BY uptime, c.camera_id""", params)
+        ORDER BY uptime, c.camera_id""", [since, *params, since])
 
 
 def camera_outages(con: duckdb.DuckDBPyConnection, scope: Scope, camera_id: str | None) -> pd.DataFrame:
     """Offline spans of the last WINDOW_DAYS days, ongoing then newest first: camera_id, name, started (first
     offline heartbeat), ended (first online heartbeat after it; NULL while still down) and
-    minutes (up to the newest round when still down)."""
+    minutes (up to the newest round when still down). Only the heartbeats of cameras that were
+    offline at least once in the window are put in order."""
     cond, params = _camera(scope, camera_id)
+    as_of, since = _window(con)
     return _df(con, f"""
-        WITH now_ AS (SELECT max(observed_at) AS as_of FROM fact_camera_status),
+        WITH down AS (
+                SELECT DISTINCT s.camera_id FROM fact_camera_status s
+                WHERE s.observed_at > ? AND NOT s.online
+                  AND s.camera_id IN (SELECT c.camera_id FROM dim_camera c WHERE {cond})),
              beats AS (
                 SELECT s.camera_id, s.observed_at, s.online,
                        lag(s.online) OVER (PARTITION BY s.camera_id ORDER BY s.observed_at) AS before,
                        lead(s.observed_at) OVER (PARTITION BY s.camera_id ORDER BY s.observed_at) AS next_at
-                FROM fact_camera_status s, now_
-                WHERE s.observed_at > now_.as_of - INTERVAL {WINDOW_DAYS} DAY
-                  AND s.camera_id IN (SELECT c.camera_id FROM dim_camera c WHERE {cond})),
+                FROM fact_camera_status s
+                WHERE s.observed_at > ? AND s.camera_id IN (SELECT camera_id FROM down)),
              marked AS (
                 SELECT *, sum(CASE WHEN NOT online AND coalesce(before, TRUE) THEN 1 ELSE 0 END)
                               OVER (PARTITION BY camera_id ORDER BY observed_at) AS span
@@ -74,21 +80,27 @@ def camera_outages(con: duckdb.DuckDBPyConnection, scope: Scope, camera_id: str 
                        CASE WHEN bool_or(next_at IS NULL) THEN NULL ELSE max(next_at) END AS ended
                 FROM marked WHERE NOT online GROUP BY camera_id, span)
         SELECT s.camera_id, c.name, s.started, s.ended,
-               epoch(coalesce(s.ended, now_.as_of) - s.started) / 60 AS minutes
-        FROM spans s JOIN dim_camera c USING (camera_id), now_
-        ORDER BY s.ended IS NOT NULL, s.started DESC, s.camera_id""", params)
+               epoch(coalesce(s.ended, ?::TIMESTAMP) - s.started) / 60 AS minutes
+        FROM spans s JOIN dim_camera c USING (camera_id)
+        ORDER BY s.ended IS NOT NULL, s.started DESC, s.camera_id""", [since, *params, since, as_of])
 
 
 def camera_events(con: duckdb.DuckDBPyConnection, scope: Scope, camera_id: str | None, limit: int) -> pd.DataFrame:
     """The newest `limit` analytics events of the last WINDOW_DAYS days (before the newest
     heartbeat round), with `total` = how many there are."""
     cond, params = _camera(scope, camera_id)
+    _, since = _window(con)
     return _df(con, f"""
-        WITH now_ AS (SELECT max(observed_at) AS as_of FROM fact_camera_status)
         SELECT e.event_at, e.camera_id, c.name, c.kind, e.event_type, e.detail, count(*) OVER () AS total
-        FROM fact_camera_event e JOIN dim_camera c USING (camera_id), now_
-        WHERE {cond} AND e.event_at > now_.as_of - INTERVAL {WINDOW_DAYS} DAY
-        ORDER BY e.event_at DESC, e.camera_id LIMIT ?""", [*params, limit])
+        FROM fact_camera_event e JOIN dim_camera c USING (camera_id)
+        WHERE {cond} AND e.event_at > ?
+        ORDER BY e.event_at DESC, e.camera_id LIMIT ?""", [*params, since, limit])
+
+
+def _window(con: duckdb.DuckDBPyConnection) -> tuple[datetime | None, datetime | None]:
+    """The newest heartbeat round, and WINDOW_DAYS before it (the window's exclusive start)."""
+    as_of = newest_heartbeat(con)
+    return as_of, None if as_of is None else as_of - timedelta(days=WINDOW_DAYS)
 
 
 def sensor_series(con: duckdb.DuckDBPyConnection, scope: Scope, sensor_id: str, resolution: str) -> pd.DataFrame:
@@ -96,9 +108,9 @@ def sensor_series(con: duckdb.DuckDBPyConnection, scope: Scope, sensor_id: str, 
     the newest hour (day) of the rollup. Columns: ts, avg_value, max_value."""
     table, column, days = RESOLUTIONS[resolution]
     cond, params = scope.area_filter("d.area_key")
+    newest = newest_hour(con) if resolution == "hour" else newest_day(con)
     return _df(con, f"""
-        WITH last_ AS (SELECT max({column}) AS newest FROM {table})
         SELECT CAST(a.{column} AS TIMESTAMP) AS ts, a.avg_value, a.max_value
-        FROM {table} a JOIN dim_sensor d USING (sensor_id), last_
-        WHERE {cond} AND a.sensor_id = ? AND a.{column} > last_.newest - INTERVAL {days} DAY
-        ORDER BY ts""", [*params, sensor_id])
+        FROM {table} a JOIN dim_sensor d USING (sensor_id)
+        WHERE {cond} AND a.sensor_id = ? AND a.{column} > ?::TIMESTAMP - INTERVAL {days} DAY
+        ORDER BY ts""", [*params, sensor_id, newest])

@@ -74,7 +74,9 @@ def agencies(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
 def summary(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter) -> pd.DataFrame:
     """One row: received, the funnel of those (reached in progress, closed, closed on time), the
     backlog (open, overdue) and the tickets closed in the period (closed, on_time, mean_days,
-    rated, satisfaction). One pass over the tickets: each is flagged once, then counted."""
+    rated, satisfaction). One pass over the tickets: each is flagged once, then counted; tickets
+    that none of the counts takes (closed before the period and received before it) are
+    dropped as they are read."""
     cond, params = _where(scope, f, "t")
     return _df(con, f"""
         WITH t AS (
@@ -82,7 +84,8 @@ def summary(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter) -> pd
                    epoch(closed_at - requested_at) / 86400 AS days, requested_at >= ? AS received,
                    status = 'closed' AND closed_at >= ? AND closed_at <= ? AS closed_in,
                    coalesce(closed_at <= expected_at, FALSE) AS in_time
-            FROM fact_ticket t WHERE {cond})
+            FROM fact_ticket t
+            WHERE {cond} AND (t.requested_at >= ? OR t.status <> 'closed' OR t.closed_at >= ?))
         SELECT count(*) FILTER (WHERE received) AS received,
                count(*) FILTER (WHERE received AND progressed) AS reached_progress,
                count(*) FILTER (WHERE received AND is_closed) AS received_closed,
@@ -94,7 +97,7 @@ def summary(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter) -> pd
                avg(days) FILTER (WHERE closed_in) AS mean_days,
                count(satisfaction) FILTER (WHERE closed_in) AS rated,
                avg(satisfaction) FILTER (WHERE closed_in) AS satisfaction
-        FROM t""", [f.start, f.start, f.as_of, *params, f.as_of])
+        FROM t""", [f.start, f.start, f.as_of, *params, f.start, f.start, f.as_of])
 
 
 def volume(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter) -> pd.DataFrame:
@@ -136,13 +139,14 @@ def commune_counts(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter
             SELECT area_key, count(*) FILTER (WHERE requested_at >= ?) AS received,
                    count(*) FILTER (WHERE status <> 'closed') AS open,
                    count(*) FILTER (WHERE status <> 'closed' AND expected_at < ?) AS overdue
-            FROM fact_ticket t WHERE {cond} GROUP BY area_key)
+            FROM fact_ticket t WHERE {cond} AND (t.requested_at >= ? OR t.status <> 'closed')
+            GROUP BY area_key)
         SELECT d.area_key, d.code, d.name, coalesce(t.received, 0) AS received, coalesce(t.open, 0) AS open,
                coalesce(t.overdue, 0) AS overdue
         FROM dim_area d LEFT JOIN t ON t.area_key = d.area_key
         WHERE d.level = 'commune' AND d.province_code = ? AND {area_cond}
         ORDER BY d.code""",
-        [f.start, f.as_of, *params, scope.province_code, *area_params])
+        [f.start, f.as_of, *params, f.start, scope.province_code, *area_params])
 
 
 def _list_condition(which: str, f: TicketFilter) -> tuple[str, list, str]:
@@ -159,12 +163,14 @@ def _list_condition(which: str, f: TicketFilter) -> tuple[str, list, str]:
 
 def tickets(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter, which: str,
             limit: int) -> pd.DataFrame:
-    """The first `limit` tickets behind one tile (`which` in LISTS), with `total` = how many there are."""
+    """The first `limit` tickets behind one tile (`which` in LISTS), with `total` = how many there are.
+    Only the page's tickets are joined to their communes' names."""
     cond, params = _where(scope, f, "t")
     extra, extra_params, order = _list_condition(which, f)
     columns = ", ".join(f"t.{c}" for c in TICKET_COLUMNS if c != "commune")
     return _df(con, f"""
-        SELECT {columns}, d.name AS commune, count(*) OVER () AS total
-        FROM fact_ticket t LEFT JOIN dim_area d ON d.area_key = t.area_key
-        WHERE {cond} AND {extra}
-        ORDER BY {order}, t.ticket_id LIMIT ?""", [*params, *extra_params, limit])
+        WITH hit AS (SELECT {columns} FROM fact_ticket t WHERE {cond} AND {extra}),
+             page AS (SELECT * FROM hit t ORDER BY {order}, t.ticket_id LIMIT ?)
+        SELECT t.*, d.name AS commune, (SELECT count(*) FROM hit) AS total
+        FROM page t LEFT JOIN dim_area d ON d.area_key = t.area_key
+        ORDER BY {order}, t.ticket_id""", [*params, *extra_params, limit])

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import duckdb
 import pandas as pd
 
-from ioc_app.queries.newest import newest_reading
+from ioc_app.queries.newest import newest_heartbeat, newest_reading
 from ioc_app.queries.scope import Scope
 
 REFORM_DATE = "2025-07-01"
@@ -46,20 +46,20 @@ def tickets_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFram
 def cameras_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     """Cameras whose newest heartbeat is recent and says online, at the newest heartbeat round."""
     cond, params = scope.area_filter("c.area_key")
+    as_of = newest_heartbeat(con)
     return _df(con, f"""
         WITH cams AS (SELECT camera_id FROM dim_camera c WHERE {cond}),
-             now_ AS (SELECT max(observed_at) AS as_of FROM fact_camera_status),
              latest AS (
                 SELECT s.camera_id, arg_max(s.online, s.observed_at) AS online, max(s.observed_at) AS seen
-                FROM fact_camera_status s, now_
-                WHERE s.observed_at >= now_.as_of - INTERVAL 1 DAY
+                FROM fact_camera_status s
+                WHERE s.observed_at >= ?::TIMESTAMP - INTERVAL 1 DAY
                   AND s.camera_id IN (SELECT camera_id FROM cams)
                 GROUP BY s.camera_id)
         SELECT (SELECT count(*) FROM cams) AS total,
                count(*) FILTER (WHERE latest.online
-                   AND latest.seen >= now_.as_of - INTERVAL {CAMERA_HEARTBEAT_MINUTES} MINUTE) AS online,
-               any_value(now_.as_of) AS as_of
-        FROM now_ LEFT JOIN latest ON TRUE""", params)
+                   AND latest.seen >= ?::TIMESTAMP - INTERVAL {CAMERA_HEARTBEAT_MINUTES} MINUTE) AS online,
+               CAST(? AS TIMESTAMP) AS as_of
+        FROM latest""", [*params, as_of, as_of, as_of])
 
 
 def reporting_window(con: duckdb.DuckDBPyConnection) -> tuple[datetime | None, datetime | None]:
@@ -128,17 +128,24 @@ def headline_indicators(con: duckdb.DuckDBPyConnection, scope: Scope, codes: lis
 
 
 def commune_tickets(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime | None) -> pd.DataFrame:
-    """Per current commune: open, overdue and last-30-days ticket counts (zero where none)."""
+    """Per current commune: open, overdue and last-30-days ticket counts (zero where none).
+    Tickets are counted per area first, then joined to the communes' names."""
     cond, params = scope.area_filter("d.area_key")
+    ticket_cond, ticket_params = scope.area_filter("area_key")
     return _df(con, f"""
-        SELECT d.area_key, d.code, d.name,
-               count(t.ticket_id) FILTER (WHERE t.status <> 'closed') AS open,
-               count(t.ticket_id) FILTER (WHERE t.status <> 'closed' AND t.expected_at < ?) AS overdue,
-               count(t.ticket_id) FILTER (WHERE t.requested_at >= ?::TIMESTAMP - INTERVAL 30 DAY) AS received
-        FROM dim_area d LEFT JOIN fact_ticket t ON t.area_key = d.area_key
+        WITH t AS (
+            SELECT area_key, count(*) FILTER (WHERE status <> 'closed') AS open,
+                   count(*) FILTER (WHERE status <> 'closed' AND expected_at < ?) AS overdue,
+                   count(*) FILTER (WHERE requested_at >= ?::TIMESTAMP - INTERVAL 30 DAY) AS received
+            FROM fact_ticket
+            WHERE {ticket_cond} AND (status <> 'closed' OR requested_at >= ?::TIMESTAMP - INTERVAL 30 DAY)
+            GROUP BY area_key)
+        SELECT d.area_key, d.code, d.name, coalesce(t.open, 0) AS open, coalesce(t.overdue, 0) AS overdue,
+               coalesce(t.received, 0) AS received
+        FROM dim_area d LEFT JOIN t ON t.area_key = d.area_key
         WHERE d.level = 'commune' AND d.province_code = ? AND {cond}
-        GROUP BY d.area_key, d.code, d.name ORDER BY d.code""",
-        [as_of, as_of, scope.province_code, *params])
+        ORDER BY d.code""",
+        [as_of, as_of, *ticket_params, as_of, scope.province_code, *params])
 
 
 def monthly_tickets(con: duckdb.DuckDBPyConnection, scope: Scope, months: int) -> pd.DataFrame:

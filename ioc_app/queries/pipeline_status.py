@@ -6,7 +6,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from ioc_app.queries.newest import newest_reading
+from ioc_app.queries.newest import newest_heartbeat, newest_reading
 
 
 def source_activity(con: duckdb.DuckDBPyConnection, now: datetime) -> pd.DataFrame:
@@ -36,9 +36,9 @@ def data_freshness(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("""
         SELECT 'reports' AS kind, max(approved_at) AS newest, count(*) AS records FROM fact_indicator_value
         UNION ALL SELECT 'tickets', max(updated_at), count(*) FROM fact_ticket
-        UNION ALL SELECT 'cameras', max(observed_at), count(*) FROM fact_camera_status
+        UNION ALL SELECT 'cameras', CAST(? AS TIMESTAMP), count(*) FROM fact_camera_status
         UNION ALL SELECT 'sensors', CAST(? AS TIMESTAMP), count(*) FROM fact_sensor_reading""",
-        [newest_reading(con)]).df()
+        [newest_heartbeat(con), newest_reading(con)]).df()
 
 
 def recent_batches(con: duckdb.DuckDBPyConnection, limit: int) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from ioc_app.queries.newest import newest_reading
+from ioc_app.queries.newest import newest_heartbeat, newest_hour, newest_reading
 from ioc_app.queries.overview import CAMERA_HEARTBEAT_MINUTES, reporting_window
 from ioc_app.queries.scope import Scope
 
@@ -33,8 +33,8 @@ def newest_by_kind(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return _df(con, """
         SELECT 'reports' AS kind, max(approved_at) AS newest FROM fact_indicator_value
         UNION ALL SELECT 'tickets', max(updated_at) FROM fact_ticket
-        UNION ALL SELECT 'cameras', max(observed_at) FROM fact_camera_status
-        UNION ALL SELECT 'sensors', CAST(? AS TIMESTAMP)""", [newest_reading(con)])
+        UNION ALL SELECT 'cameras', CAST(? AS TIMESTAMP)
+        UNION ALL SELECT 'sensors', CAST(? AS TIMESTAMP)""", [newest_heartbeat(con), newest_reading(con)])
 
 
 def ticket_categories(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime | None, days: int,
@@ -86,33 +86,31 @@ def sensor_series(con: duckdb.DuckDBPyConnection, scope: Scope, hours: int) -> p
     """Hourly mean and peak of every sensor over the `hours` up to the newest hour in the rollup."""
     cond, params = scope.area_filter("h.area_key")
     return _df(con, f"""
-        WITH last_ AS (SELECT max(hour) AS hour FROM agg_sensor_hourly)
         SELECT h.sensor_id, d.kind, d.name, h.hour, h.avg_value, h.max_value
-        FROM agg_sensor_hourly h JOIN dim_sensor d USING (sensor_id), last_
-        WHERE {cond} AND h.hour > last_.hour - to_hours(?)
-        ORDER BY h.sensor_id, h.hour""", [*params, hours])
+        FROM agg_sensor_hourly h JOIN dim_sensor d USING (sensor_id)
+        WHERE {cond} AND h.hour > ?::TIMESTAMP - to_hours(?)
+        ORDER BY h.sensor_id, h.hour""", [*params, newest_hour(con), hours])
 
 
 def camera_states(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     """Every camera, online or not at the newest heartbeat round (as on the overview), with its
     commune, its last heartbeat and, when offline, its last online heartbeat of the past week."""
     cond, params = scope.area_filter("c.area_key")
+    as_of = newest_heartbeat(con)
     return _df(con, f"""
-        WITH now_ AS (SELECT max(observed_at) AS as_of FROM fact_camera_status),
-             recent AS (
+        WITH recent AS (
                 SELECT s.camera_id, arg_max(s.online, s.observed_at) AS last_online_flag,
                        max(s.observed_at) AS seen,
                        max(s.observed_at) FILTER (WHERE s.online) AS last_online
-                FROM fact_camera_status s, now_
-                WHERE s.observed_at >= now_.as_of - INTERVAL {OFFLINE_LOOKBACK_DAYS} DAY
+                FROM fact_camera_status s
+                WHERE s.observed_at >= ?::TIMESTAMP - INTERVAL {OFFLINE_LOOKBACK_DAYS} DAY
                 GROUP BY s.camera_id)
         SELECT c.camera_id, c.name, c.kind, c.lat, c.lon, c.area_key, a.name AS area_name,
-               coalesce(r.last_online_flag AND r.seen >= now_.as_of - INTERVAL {CAMERA_HEARTBEAT_MINUTES} MINUTE,
+               coalesce(r.last_online_flag AND r.seen >= ?::TIMESTAMP - INTERVAL {CAMERA_HEARTBEAT_MINUTES} MINUTE,
                         FALSE) AS online,
                r.seen, r.last_online
         FROM dim_camera c
         LEFT JOIN recent r USING (camera_id)
         LEFT JOIN dim_area a ON a.area_key = c.area_key
-        CROSS JOIN now_
         WHERE {cond}
-        ORDER BY c.camera_id""", params)
+        ORDER BY c.camera_id""", [as_of, as_of, *params])
