@@ -21,6 +21,8 @@ import time
 
 import duckdb
 
+from ioc_app.lake import ticket_rollups
+
 log = logging.getLogger("ioc.pipelines")
 L = "lake.main"
 
@@ -77,28 +79,14 @@ def sensors(con: duckdb.DuckDBPyConnection, new_readings: str) -> None:
              hours, days, time.perf_counter() - started)
 
 
-def tickets(con: duckdb.DuckDBPyConnection, touched_days: str) -> None:
-    """`touched_days(day)`: rebuild agg_ticket_daily for those days.
-
-    A row counts the tickets opened (requested_at) and closed (closed_at) that day, per
-    current commune (fact_ticket is keyed by today's communes), service and the ticket's
-    current status.
-    """
+def tickets(con: duckdb.DuckDBPyConnection, touched_days: str, new_state: str) -> None:
+    """Refresh the ticket rollups (ioc_app/lake/ticket_rollups.py): agg_ticket_daily for the days in
+    `touched_days(day)`, agg_ticket_backlog for the tickets of `new_state` (their rows as now written
+    to fact_ticket)."""
     con.execute(f"DELETE FROM {L}.agg_ticket_daily WHERE day IN (SELECT day FROM {touched_days})")
-    con.execute(f"""
-        INSERT INTO {L}.agg_ticket_daily
-        WITH ticket AS (
-            SELECT area_key, service_code, status,
-                   CAST(requested_at AS DATE) AS opened_day, CAST(closed_at AS DATE) AS closed_day
-            FROM {L}.fact_ticket
-        ), counted AS (
-            SELECT opened_day AS day, area_key, service_code, status, 1 AS opened, 0 AS closed FROM ticket
-            UNION ALL
-            SELECT closed_day, area_key, service_code, status, 0, 1 FROM ticket WHERE closed_day IS NOT NULL
-        )
-        SELECT day, area_key, service_code, status, sum(opened), sum(closed)
-        FROM counted WHERE day IN (SELECT day FROM {touched_days})
-        GROUP BY ALL""")
+    con.execute(f"INSERT INTO {L}.agg_ticket_daily " + ticket_rollups.daily_rows(touched_days))
+    con.execute(f"DELETE FROM {L}.agg_ticket_backlog WHERE ticket_id IN (SELECT ticket_id FROM {new_state})")
+    con.execute(f"INSERT INTO {L}.agg_ticket_backlog " + ticket_rollups.backlog_rows(new_state))
 
 
 def indicators(con: duckdb.DuckDBPyConnection, touched_periods: str) -> None:

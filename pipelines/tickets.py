@@ -113,5 +113,5 @@ def load_tickets(batch: Batch, table: pd.DataFrame) -> LoadResult:
         con.execute("DELETE FROM lake.main.fact_ticket WHERE ticket_id IN (SELECT ticket_id FROM touched_tickets)")
         con.execute("INSERT INTO lake.main.fact_ticket SELECT * FROM ticket_state")
         con.execute("INSERT INTO touched_days " + days_of.format(t="ticket_state"))
-        rollups.tickets(con, "touched_days")
+        rollups.tickets(con, "touched_days", "ticket_state")
     return LoadResult(read=len(table), loaded=loaded, problems=check.problems())

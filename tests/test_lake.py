@@ -65,6 +65,53 @@ def test_ensure_schema_is_idempotent(tmp_path):
         assert con.execute("SELECT name_vi FROM dim_category").fetchall() == [("Tổng",)]
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_catalog(request, tmp_path):
+    """Settings of a new lake on a SQLite catalog, then on a PostgreSQL one."""
+    if request.param == "sqlite":
+        yield make_settings(tmp_path)
+        return
+    name = create_database("ioc_lake_test")
+    try:
+        yield make_settings(tmp_path, catalog=f"postgres:{libpq_dsn(name)}")
+    finally:
+        drop_database(name)
+
+
+def test_an_older_lake_gains_the_ticket_rollups_filled_from_its_tickets(any_catalog):
+    """A lake made before agg_ticket_daily had its agency and closing columns, and before
+    agg_ticket_backlog, gets them at its next ensure_schema, filled from fact_ticket."""
+    with connect(any_catalog) as con:
+        ensure_schema(con)
+        con.execute("""INSERT INTO fact_ticket (ticket_id, service_code, status, requested_at, updated_at,
+                                                expected_at, closed_at, area_key, agency, satisfaction) VALUES
+            ('A', 'road', 'closed', '2026-11-01 08:00', '2026-11-02 20:00', '2026-11-03', '2026-11-02 20:00',
+             'c1', 'works', 4),
+            ('B', 'road', 'open', '2026-11-01 09:00', '2026-11-01 09:00', '2026-11-02', NULL, 'c1', 'works', NULL),
+            ('C', 'light', 'closed', '2026-11-02 10:00', '2026-11-05 10:00', '2026-11-04', '2026-11-05 10:00',
+             'c2', NULL, NULL)""")
+        con.execute("DROP TABLE agg_ticket_backlog")
+        for column in ("agency", "opened_on_time", "closed_on_time", "closed_days", "rated", "satisfaction_sum"):
+            con.execute(f"ALTER TABLE agg_ticket_daily DROP COLUMN {column}")
+        before = snapshot_id(con)
+        ensure_schema(con)
+        assert snapshot_id(con) == before + 1  # columns, table and rows in one commit
+        daily = con.execute("""
+            SELECT day::VARCHAR, service_code, status, agency, opened, closed, opened_on_time, closed_on_time,
+                   round(closed_days, 3), rated, satisfaction_sum
+            FROM agg_ticket_daily ORDER BY day, service_code, status""").fetchall()
+        assert daily == [
+            ("2026-11-01", "road", "closed", "works", 1, 0, 1, 0, 0.0, 0, 0.0),
+            ("2026-11-01", "road", "open", "works", 1, 0, 0, 0, 0.0, 0, 0.0),
+            ("2026-11-02", "light", "closed", None, 1, 0, 0, 0, 0.0, 0, 0.0),
+            ("2026-11-02", "road", "closed", "works", 0, 1, 0, 1, 1.5, 1, 4.0),
+            ("2026-11-05", "light", "closed", None, 0, 1, 0, 0, 3.0, 0, 0.0),
+        ]
+        assert con.execute("SELECT ticket_id, status FROM agg_ticket_backlog").fetchall() == [("B", "open")]
+        ensure_schema(con)
+        assert snapshot_id(con) == before + 1
+
+
 def test_postgres_catalog(tmp_path):
     name = create_database("ioc_lake_test")
     try:

@@ -11,7 +11,7 @@ from shapely.geometry import shape
 from ioc_app import geo
 from ioc_app.config import load_settings
 from ioc_app.errors import SourceError
-from ioc_app.lake import connect
+from ioc_app.lake import connect, ticket_rollups
 from pipelines import rollups, run_ingest
 from pipelines.checks import Checker, to_ict
 from pipelines.readers import ROW
@@ -270,6 +270,10 @@ def test_tickets_current_state_with_late_and_out_of_order_events(catalog, tmp_pa
         ("T2", "open", None, None, _largest_successor(place["old_commune"]), place["old_commune"]),
     ]
     assert one(catalog, "SELECT count(*) FROM fact_ticket_event WHERE ticket_id = 'T1'") == 3
+    assert query(catalog, "SELECT ticket_id FROM agg_ticket_backlog") == [("T2",)]
+    assert query(catalog, "SELECT closed, closed_on_time, closed_days, rated, satisfaction_sum FROM agg_ticket_daily "
+                          "WHERE closed > 0") == [(1, 0, pytest.approx(2 + 2 / 24), 1, 4.0)]
+    assert _rollup_is_rebuilt_alike(catalog)
     reopened = pd.DataFrame([ticket("T1", "open", "2025-08-01 08:00", "2025-08-05 08:00", place)])
     run_ingest(catalog, "tickets", write(reopened, tmp_path / "tickets3.parquet"))
     assert query(catalog, "SELECT status, closed_at FROM fact_ticket WHERE ticket_id = 'T1'") == [("open", None)]
@@ -277,6 +281,15 @@ def test_tickets_current_state_with_late_and_out_of_order_events(catalog, tmp_pa
     successor = place["split"].sort_values("weight").new_key.iloc[-1]
     assert daily == [(pd.Timestamp("2024-03-01").date(), successor, "open", 1, 0),
                      (pd.Timestamp("2025-08-01").date(), place["commune"], "open", 1, 0)]
+    assert query(catalog, "SELECT ticket_id, status FROM agg_ticket_backlog ORDER BY 1") == [("T1", "open"),
+                                                                                            ("T2", "open")]
+    assert _rollup_is_rebuilt_alike(catalog)
+
+
+def _rollup_is_rebuilt_alike(settings) -> bool:
+    """The rows the batches refreshed day by day are those of a rebuild from every ticket."""
+    rows = query(settings, "SELECT * FROM agg_ticket_daily")
+    return sorted(rows, key=repr) == sorted(query(settings, ticket_rollups.daily_rows(None)), key=repr)
 
 
 def test_ticket_offsets_are_converted_to_ict(catalog, tmp_path, place):

@@ -306,7 +306,7 @@ def test_failed_batch_keeps_the_watermark(settings, feed, point, start, monkeypa
     open311.pull(settings, base + OPEN311, "city", client=FAST)
     state.records.append(ticket("T2", "open", start, start + timedelta(hours=1), point))
 
-    def broken(con, touched):
+    def broken(con, touched_days, new_state):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(rollups, "tickets", broken)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import duckdb
 
+from ioc_app.lake import ticket_rollups
+
 LINEAGE = "batch_id VARCHAR, source VARCHAR, loaded_at TIMESTAMP"
 
 TABLES: dict[str, str] = {
@@ -36,7 +38,12 @@ TABLES: dict[str, str] = {
                          "min_value DOUBLE, max_value DOUBLE",
     "agg_sensor_daily": "sensor_id VARCHAR, area_key VARCHAR, day DATE, n BIGINT, avg_value DOUBLE, "
                         "min_value DOUBLE, max_value DOUBLE",
-    "agg_ticket_daily": "day DATE, area_key VARCHAR, service_code VARCHAR, status VARCHAR, opened BIGINT, closed BIGINT",
+    # Derived from fact_ticket (ioc_app/lake/ticket_rollups.py); columns after `closed` came later.
+    "agg_ticket_daily": "day DATE, area_key VARCHAR, service_code VARCHAR, status VARCHAR, opened BIGINT, closed BIGINT, "
+                        "agency VARCHAR, opened_on_time BIGINT, closed_on_time BIGINT, closed_days DOUBLE, "
+                        "rated BIGINT, satisfaction_sum DOUBLE",
+    "agg_ticket_backlog": "ticket_id VARCHAR, area_key VARCHAR, service_code VARCHAR, agency VARCHAR, status VARCHAR, "
+                          "requested_at TIMESTAMP, expected_at TIMESTAMP",
     "agg_indicator_area": "indicator_code VARCHAR, area_key VARCHAR, level VARCHAR, period VARCHAR, "
                           "period_type VARCHAR, period_start DATE, category_code VARCHAR, value DOUBLE",
     "ingest_batch": "batch_id VARCHAR, kind VARCHAR, source VARCHAR, file VARCHAR, started_at TIMESTAMP, "
@@ -57,22 +64,36 @@ TABLES: dict[str, str] = {
 # them while `IN ('86', 'x')` did; docs/decisions.md). Every batch writes Parquet files and
 # lake.maintenance.compact() merges the small ones.
 INLINE_ROW_LIMIT = 0
+TICKET_ROLLUPS = {"agg_ticket_daily", "agg_ticket_backlog"}
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the missing tables in one transaction; no write (and no snapshot) when none is missing."""
-    existing = {row[0] for row in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'lake' AND schema_name = 'main'").fetchall()}
+    """Create the missing tables and add the missing columns in one transaction; no write (and no
+    snapshot) when nothing is missing. Ticket rollups that were created or widened are filled
+    from the tickets in the same transaction."""
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() "
+            "WHERE database_name = 'lake' AND schema_name = 'main'").fetchall():
+        existing.setdefault(table, set()).add(column)
     limit = con.execute(
         "SELECT value FROM lake.options() WHERE option_name = 'data_inlining_row_limit' AND scope = 'GLOBAL'"
     ).fetchone()
     missing = [name for name in TABLES if name not in existing]
-    if not missing and limit is not None and int(limit[0]) == INLINE_ROW_LIMIT:
+    widened = {name: [(column, sql_type) for column, sql_type in columns(name) if column not in existing[name]]
+               for name in TABLES if name in existing}
+    widened = {name: added for name, added in widened.items() if added}
+    if not missing and not widened and limit is not None and int(limit[0]) == INLINE_ROW_LIMIT:
         return
     con.execute("BEGIN")
     try:
         for name in missing:
             con.execute(f"CREATE TABLE IF NOT EXISTS lake.main.{name} ({TABLES[name]})")
+        for name, added in widened.items():
+            for column, sql_type in added:
+                con.execute(f"ALTER TABLE lake.main.{name} ADD COLUMN {column} {sql_type}")
+        if TICKET_ROLLUPS & (set(missing) | set(widened)):
+            ticket_rollups.rebuild(con)
         if limit is None or int(limit[0]) != INLINE_ROW_LIMIT:
             con.execute(f"CALL lake.set_option('data_inlining_row_limit', {INLINE_ROW_LIMIT})")
             con.execute("CALL ducklake_flush_inlined_data('lake')")

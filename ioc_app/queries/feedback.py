@@ -2,7 +2,7 @@
 
 A view is a `TicketFilter`: the period is the last `days` calendar days up to the day of
 `as_of` (the newest ticket update, docs/decisions.md), so the daily rollup and the ticket
-table count the same tickets. Received counts tickets requested in the period; closed,
+table count the same tickets (counts over the period read the rollup, the lists the tickets). Received counts tickets requested in the period; closed,
 on-time, handling time and satisfaction count tickets closed in it; open and overdue are
 the backlog at `as_of`, whatever the day it was received.
 """
@@ -42,12 +42,12 @@ def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> pd.DataFrame:
     return con.execute(sql, params).df()
 
 
-def _where(scope: Scope, f: TicketFilter, alias: str, agency: bool = True) -> tuple[str, list]:
+def _where(scope: Scope, f: TicketFilter, alias: str) -> tuple[str, list]:
     """Scope, category, agency and commune conditions on the ticket table `alias`."""
     cond, params = scope.area_filter(f"{alias}.area_key")
     parts = [cond]
     for column, value in (("service_code", f.service_code), ("area_key", f.area_key),
-                          ("agency", f.agency if agency else None)):
+                          ("agency", f.agency)):
         if value is not None:
             parts.append(f"{alias}.{column} = ?")
             params.append(value)
@@ -74,79 +74,72 @@ def agencies(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
 def summary(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter) -> pd.DataFrame:
     """One row: received, the funnel of those (reached in progress, closed, closed on time), the
     backlog (open, overdue) and the tickets closed in the period (closed, on_time, mean_days,
-    rated, satisfaction). One pass over the tickets: each is flagged once, then counted; tickets
-    that none of the counts takes (closed before the period and received before it) are
-    dropped as they are read."""
-    cond, params = _where(scope, f, "t")
+    rated, satisfaction). The period's counts add up the daily rollup; the backlog's are counted
+    on the open tickets, against their due time."""
+    cond, params = _where(scope, f, "a")
+    backlog, backlog_params = _where(scope, f, "b")
     return _df(con, f"""
-        WITH t AS (
-            SELECT status = 'closed' AS is_closed, status <> 'open' AS progressed, expected_at, satisfaction,
-                   epoch(closed_at - requested_at) / 86400 AS days, requested_at >= ? AS received,
-                   status = 'closed' AND closed_at >= ? AND closed_at <= ? AS closed_in,
-                   coalesce(closed_at <= expected_at, FALSE) AS in_time
-            FROM fact_ticket t
-            WHERE {cond} AND (t.requested_at >= ? OR t.status <> 'closed' OR t.closed_at >= ?))
-        SELECT count(*) FILTER (WHERE received) AS received,
-               count(*) FILTER (WHERE received AND progressed) AS reached_progress,
-               count(*) FILTER (WHERE received AND is_closed) AS received_closed,
-               count(*) FILTER (WHERE received AND is_closed AND in_time) AS received_on_time,
-               count(*) FILTER (WHERE NOT is_closed) AS open,
-               count(*) FILTER (WHERE NOT is_closed AND expected_at < ?) AS overdue,
-               count(*) FILTER (WHERE closed_in) AS closed,
-               count(*) FILTER (WHERE closed_in AND in_time) AS on_time,
-               avg(days) FILTER (WHERE closed_in) AS mean_days,
-               count(satisfaction) FILTER (WHERE closed_in) AS rated,
-               avg(satisfaction) FILTER (WHERE closed_in) AS satisfaction
-        FROM t""", [f.start, f.start, f.as_of, *params, f.start, f.start, f.as_of])
+        WITH flow AS (
+            SELECT coalesce(sum(opened), 0)::BIGINT AS received,
+                   coalesce(sum(opened) FILTER (WHERE status <> 'open'), 0)::BIGINT AS reached_progress,
+                   coalesce(sum(opened) FILTER (WHERE status = 'closed'), 0)::BIGINT AS received_closed,
+                   coalesce(sum(opened_on_time), 0)::BIGINT AS received_on_time,
+                   coalesce(sum(closed), 0)::BIGINT AS closed,
+                   coalesce(sum(closed_on_time), 0)::BIGINT AS on_time,
+                   sum(closed_days) / nullif(sum(closed), 0) AS mean_days,
+                   coalesce(sum(rated), 0)::BIGINT AS rated,
+                   sum(satisfaction_sum) / nullif(sum(rated), 0) AS satisfaction
+            FROM agg_ticket_daily a WHERE {cond} AND day >= ? AND day <= ?),
+             open_ AS (
+            SELECT count(*) AS open, count(*) FILTER (WHERE expected_at < ?) AS overdue
+            FROM agg_ticket_backlog b WHERE {backlog})
+        SELECT received, reached_progress, received_closed, received_on_time, open, overdue, closed, on_time,
+               mean_days, rated, satisfaction
+        FROM flow, open_""", [*params, f.start, f.as_of.date(), f.as_of, *backlog_params])
 
 
 def volume(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter) -> pd.DataFrame:
     """Tickets received per category and week (periods up to 90 days) or month: bucket,
-    service_code, received. From the daily rollup unless an agency is chosen (it has none)."""
+    service_code, received, from the daily rollup."""
     unit = "week" if f.days <= 90 else "month"
-    if f.agency is None:
-        cond, params = _where(scope, f, "a")
-        source = f"""SELECT day, service_code, opened FROM agg_ticket_daily a
-                     WHERE {cond} AND day >= ? AND opened > 0"""
-    else:
-        cond, params = _where(scope, f, "t")
-        source = f"""SELECT CAST(requested_at AS DATE) AS day, service_code, 1 AS opened FROM fact_ticket t
-                     WHERE {cond} AND requested_at >= ?"""
+    cond, params = _where(scope, f, "a")
     return _df(con, f"""
         SELECT date_trunc('{unit}', day) AS bucket, service_code, sum(opened)::BIGINT AS received
-        FROM ({source}) GROUP BY ALL ORDER BY bucket, service_code""", [*params, f.start])
+        FROM agg_ticket_daily a WHERE {cond} AND day >= ? AND opened > 0
+        GROUP BY ALL ORDER BY bucket, service_code""", [*params, f.start])
 
 
 def agency_times(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter, limit: int) -> pd.DataFrame:
     """The `limit` agencies that closed the most tickets in the period: closed, on_time, mean_days."""
-    cond, params = _where(scope, f, "t")
+    cond, params = _where(scope, f, "a")
     return _df(con, f"""
-        SELECT agency, count(*) AS closed, count(*) FILTER (WHERE closed_at <= expected_at) AS on_time,
-               avg(epoch(closed_at - requested_at)) / 86400 AS mean_days
-        FROM fact_ticket t
-        WHERE {cond} AND status = 'closed' AND closed_at >= ? AND closed_at <= ? AND agency IS NOT NULL
-        GROUP BY agency ORDER BY closed DESC, agency LIMIT ?""", [*params, f.start, f.as_of, limit])
+        SELECT agency, sum(closed)::BIGINT AS closed, sum(closed_on_time)::BIGINT AS on_time,
+               sum(closed_days) / sum(closed) AS mean_days
+        FROM agg_ticket_daily a
+        WHERE {cond} AND closed > 0 AND day >= ? AND day <= ? AND agency IS NOT NULL
+        GROUP BY agency ORDER BY closed DESC, agency LIMIT ?""", [*params, f.start, f.as_of.date(), limit])
 
 
 def commune_counts(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter) -> pd.DataFrame:
     """Per current commune in scope (zero where none): received in the period, open and overdue
-    now. The commune of `f` is ignored: the map shows them all. Tickets are counted per area
-    first, then joined to the communes' names (a join first would group millions of name rows)."""
-    cond, params = _where(scope, f.without_area(), "t")
+    now. The commune of `f` is ignored: the map shows them all."""
+    f = f.without_area()
+    cond, params = _where(scope, f, "a")
+    backlog, backlog_params = _where(scope, f, "b")
     area_cond, area_params = scope.area_filter("d.area_key")
     return _df(con, f"""
-        WITH t AS (
-            SELECT area_key, count(*) FILTER (WHERE requested_at >= ?) AS received,
-                   count(*) FILTER (WHERE status <> 'closed') AS open,
-                   count(*) FILTER (WHERE status <> 'closed' AND expected_at < ?) AS overdue
-            FROM fact_ticket t WHERE {cond} AND (t.requested_at >= ? OR t.status <> 'closed')
-            GROUP BY area_key)
-        SELECT d.area_key, d.code, d.name, coalesce(t.received, 0) AS received, coalesce(t.open, 0) AS open,
-               coalesce(t.overdue, 0) AS overdue
-        FROM dim_area d LEFT JOIN t ON t.area_key = d.area_key
+        WITH received AS (
+            SELECT area_key, sum(opened)::BIGINT AS received FROM agg_ticket_daily a
+            WHERE {cond} AND day >= ? GROUP BY area_key),
+             open_ AS (
+            SELECT area_key, count(*) AS open, count(*) FILTER (WHERE expected_at < ?) AS overdue
+            FROM agg_ticket_backlog b WHERE {backlog} GROUP BY area_key)
+        SELECT d.area_key, d.code, d.name, coalesce(r.received, 0) AS received, coalesce(o.open, 0) AS open,
+               coalesce(o.overdue, 0) AS overdue
+        FROM dim_area d LEFT JOIN received r ON r.area_key = d.area_key LEFT JOIN open_ o ON o.area_key = d.area_key
         WHERE d.level = 'commune' AND d.province_code = ? AND {area_cond}
         ORDER BY d.code""",
-        [f.start, f.as_of, *params, f.start, scope.province_code, *area_params])
+        [*params, f.start, f.as_of, *backlog_params, scope.province_code, *area_params])
 
 
 def _list_condition(which: str, f: TicketFilter) -> tuple[str, list, str]:

@@ -31,16 +31,15 @@ def figures_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFram
 
 
 def tickets_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
-    """Open and overdue tickets at the time of the newest ticket update."""
+    """Open and overdue tickets at the time of the newest ticket update (the backlog table holds
+    the tickets not closed), and how many tickets there are."""
     cond, params = scope.area_filter("area_key")
     return _df(con, f"""
-        WITH t AS (SELECT status, expected_at, updated_at FROM fact_ticket WHERE {cond}),
-             now_ AS (SELECT max(updated_at) AS as_of FROM t)
-        SELECT count(*) FILTER (WHERE status <> 'closed') AS open,
-               count(*) FILTER (WHERE status <> 'closed' AND expected_at < now_.as_of) AS overdue,
-               count(*) AS total,
-               any_value(now_.as_of) AS as_of
-        FROM t, now_""", params)
+        WITH now_ AS (SELECT max(updated_at) AS as_of, count(*) AS total FROM fact_ticket WHERE {cond}),
+             open_ AS (
+            SELECT count(*) AS open, count(*) FILTER (WHERE expected_at < (SELECT as_of FROM now_)) AS overdue
+            FROM agg_ticket_backlog WHERE {cond})
+        SELECT open_.open, open_.overdue, now_.total, now_.as_of FROM now_, open_""", [*params, *params])
 
 
 def cameras_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
@@ -133,19 +132,18 @@ def commune_tickets(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetim
     cond, params = scope.area_filter("d.area_key")
     ticket_cond, ticket_params = scope.area_filter("area_key")
     return _df(con, f"""
-        WITH t AS (
-            SELECT area_key, count(*) FILTER (WHERE status <> 'closed') AS open,
-                   count(*) FILTER (WHERE status <> 'closed' AND expected_at < ?) AS overdue,
-                   count(*) FILTER (WHERE requested_at >= ?::TIMESTAMP - INTERVAL 30 DAY) AS received
-            FROM fact_ticket
-            WHERE {ticket_cond} AND (status <> 'closed' OR requested_at >= ?::TIMESTAMP - INTERVAL 30 DAY)
-            GROUP BY area_key)
-        SELECT d.area_key, d.code, d.name, coalesce(t.open, 0) AS open, coalesce(t.overdue, 0) AS overdue,
-               coalesce(t.received, 0) AS received
-        FROM dim_area d LEFT JOIN t ON t.area_key = d.area_key
+        WITH open_ AS (
+            SELECT area_key, count(*) AS open, count(*) FILTER (WHERE expected_at < ?) AS overdue
+            FROM agg_ticket_backlog WHERE {ticket_cond} GROUP BY area_key),
+             received AS (
+            SELECT area_key, count(*) AS received FROM fact_ticket
+            WHERE {ticket_cond} AND requested_at >= ?::TIMESTAMP - INTERVAL 30 DAY GROUP BY area_key)
+        SELECT d.area_key, d.code, d.name, coalesce(o.open, 0) AS open, coalesce(o.overdue, 0) AS overdue,
+               coalesce(r.received, 0) AS received
+        FROM dim_area d LEFT JOIN open_ o ON o.area_key = d.area_key LEFT JOIN received r ON r.area_key = d.area_key
         WHERE d.level = 'commune' AND d.province_code = ? AND {cond}
         ORDER BY d.code""",
-        [as_of, as_of, *ticket_params, as_of, scope.province_code, *params])
+        [as_of, *ticket_params, *ticket_params, as_of, scope.province_code, *params])
 
 
 def monthly_tickets(con: duckdb.DuckDBPyConnection, scope: Scope, months: int) -> pd.DataFrame:
