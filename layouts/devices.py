@@ -6,6 +6,7 @@ export as CSV/Excel with their source and as-of time."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -14,6 +15,7 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from ioc_app.config import Settings
 from ioc_app.queries import devices as q
 from ioc_app.queries import wall as w
+from ioc_app.queries.newest import newest_heartbeat
 from ioc_app.queries.scope import Scope
 from ioc_app.web.access import current_scope, require_role
 from ioc_app.web.commune_shapes import CommuneShapes, commune_shapes
@@ -158,9 +160,13 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
     def scope() -> Scope:
         return current_scope(settings)
 
+    def heartbeat() -> datetime | None:
+        """The newest heartbeat round: "now" of every camera query of an answer, looked up once."""
+        return cache.run(newest_heartbeat)
+
     def cameras() -> pd.DataFrame:
-        states = cache.run(w.camera_states, scope())
-        return states.merge(cache.run(q.camera_uptime, scope()), on="camera_id", how="left")
+        states = cache.run(w.camera_states, scope(), heartbeat())
+        return states.merge(cache.run(q.camera_uptime, scope(), heartbeat()), on="camera_id", how="left")
 
     def camera_outages(outages: pd.DataFrame, camera: str | None) -> pd.DataFrame:
         """The outages the page lists: every camera's, or the chosen camera's."""
@@ -196,7 +202,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         require_role(*ROLES)
         if ctx.triggered_id == "dv-map" and click and click.get("points"):
             data = click["points"][0].get("customdata")
-            known = set(cache.run(w.camera_states, scope())["camera_id"])
+            known = set(cache.run(w.camera_states, scope(), heartbeat())["camera_id"])
             return data[0] if isinstance(data, list) and data and data[0] in known else no_update
         return None
 
@@ -211,8 +217,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         states = cameras()
         camera = camera if camera in set(states["camera_id"]) else None
         latest = sensor_readings(cache.run(w.sensor_latest, scope()))
-        all_outages = cache.run(q.camera_outages, scope(), None)
-        all_events = cache.run(q.camera_events, scope(), None, 1)
+        all_outages = cache.run(q.camera_outages, scope(), heartbeat(), None)
+        all_events = cache.run(q.camera_events, scope(), heartbeat(), None, EVENT_ROWS)
         online, total = int(states["online"].sum()), len(states)
         uptime = states["uptime"].mean() if total else None
         over = int(latest["over"].sum())
@@ -248,7 +254,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             ("ended", t("dv_col_ended", lang), lambda v: t("dv_ongoing", lang) if pd.isna(v) else _when(v, lang)),
             ("minutes", t("dv_col_duration", lang), lambda v: _duration(v, lang)),
         ], "dv-outages-table", t("dv_no_outages", lang))
-        events = cache.run(q.camera_events, scope(), camera, EVENT_ROWS)
+        events = (all_events if camera is None
+                  else cache.run(q.camera_events, scope(), heartbeat(), camera, EVENT_ROWS))
         event_total = int(events["total"].iloc[0]) if len(events) else 0
         event_table = table(events.to_dict("records"), [
             ("event_at", t("dv_col_time", lang), lambda v: _when(v, lang)),
@@ -319,13 +326,13 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                      "seen": t("dv_col_seen", lang), "uptime": t("dv_col_uptime", lang)})
                 title = t("dv_cameras", lang)
             elif name == "outages":
-                frame = named_columns(camera_outages(cache.run(q.camera_outages, scope(), None), camera),
+                frame = named_columns(camera_outages(cache.run(q.camera_outages, scope(), heartbeat(), None), camera),
                                       {"camera_id": "ID", "name": t("dv_col_camera", lang),
                                        "started": t("dv_col_started", lang), "ended": t("dv_col_ended", lang),
                                        "minutes": t("dv_col_minutes", lang)})
                 title = t("dv_outage_list", lang) + (f" · {camera}" if camera else "")
             else:
-                frame = named_columns(cache.run(q.camera_events, scope(), camera, EXPORT_ROWS),
+                frame = named_columns(cache.run(q.camera_events, scope(), heartbeat(), camera, EXPORT_ROWS),
                                       {"event_at": t("dv_col_time", lang), "camera_id": "ID",
                                        "name": t("dv_col_camera", lang), "event_type": t("dv_col_event", lang),
                                        "detail": t("dv_col_detail", lang)})

@@ -11,7 +11,9 @@ TOPOJSON_URL = "/assets/topojson/"
 # Colour-blind safe: cividis for the map, Okabe-Ito colours for series.
 MAP_SCALE = "Cividis"
 BLUE, GREEN, ORANGE, VERMILLION, PURPLE = "#56b4e9", "#009e73", "#e69f00", "#d55e00", "#cc79a7"
+BAND = "rgba(86, 180, 233, 0.25)"  # BLUE, translucent: the range of many stations' series
 ALERT = "#ff7a3d"  # a brighter vermillion: outlines the places of alerts on the dark maps
+ALERT_BAND = "rgba(255, 122, 61, 0.3)"  # ALERT, translucent
 GRID = "#24324a"
 TEXT = "#e6edf7"
 MUTED = "#9fb0cc"

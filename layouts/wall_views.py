@@ -18,11 +18,12 @@ from ioc_app.clock import now_ict
 from ioc_app.config import WallAlerts
 from ioc_app.queries import overview as q
 from ioc_app.queries import wall as w
+from ioc_app.queries.newest import newest_heartbeat
 from ioc_app.queries.scope import Scope
 from ioc_app.web.commune_shapes import CommuneShapes
 from ioc_app.web.i18n import number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
-from layouts.figures import (ALERT, BLUE, GRID, MUTED, ORANGE, TOPOJSON_URL, base_layout, commune_outline,
+from layouts.figures import (ALERT, ALERT_BAND, BAND, BLUE, GRID, MUTED, ORANGE, TOPOJSON_URL, base_layout, commune_outline,
                              geo_frame, map_figure, series_layout)
 from layouts.overview import kpi_tiles, tickets_figure
 from layouts.tiles import tile
@@ -33,6 +34,9 @@ TOP_CATEGORIES = 6
 SERIES_HOURS = 24
 MONTHS_SHOWN = 12
 OFFLINE_ROWS = 10
+OVER_LINES = 8  # stations above their limit drawn one by one on the wall's series (more: a band)
+LIMIT_LINES = 3  # distinct limits of a kind drawn on the series (more: each station has its own)
+LABELLED_ALERTS = 8  # alerted stations named on the wall's map, the furthest above their limit first
 SOURCE_LABEL = {"reports": "source_figures", "tickets": "source_tickets", "cameras": "source_cameras",
                 "sensors": "source_sensors"}
 GRAPH_CONFIG = {"staticPlot": True, "displayModeBar": False, "topojsonURL": TOPOJSON_URL}
@@ -56,9 +60,12 @@ class WallContext:
     def communes(self) -> pd.DataFrame:
         return self.cache.run(q.commune_tickets, self.scope, self.tickets_as_of())
 
+    def cameras(self) -> pd.DataFrame:
+        return self.cache.run(w.camera_states, self.scope, self.cache.run(newest_heartbeat))
+
     def alerts(self) -> list[Alert]:
         return evaluate(self.alert_config, self.cache.run(w.sensor_latest, self.scope), self.communes(),
-                        self.cache.run(w.camera_states, self.scope))
+                        self.cameras())
 
     def freshness(self) -> dict[str, dict]:
         return freshness(self.cache.run(w.newest_by_kind), self.late_minutes, now_ict())
@@ -186,23 +193,51 @@ def _digits(kind: str) -> int:
     return 1 if kind == "pm25" else 2
 
 
+def _joined(series: pd.DataFrame, sensor_ids: pd.Series) -> tuple[list, list]:
+    """x and y of several stations' hourly means as one line: each station's points, then a gap."""
+    xs: list = []
+    ys: list = []
+    for _, points in series[series["sensor_id"].isin(sensor_ids)].groupby("sensor_id", sort=False):
+        xs += [*points["hour"], None]
+        ys += [*points["avg_value"], None]
+    return xs, ys
+
+
+def _band(figure: go.Figure, series: pd.DataFrame, color: str, fill: str, width: float, row: int) -> None:
+    """The range from the lowest to the highest of the stations' hourly means, and their median."""
+    band = series.groupby("hour")["avg_value"].agg(["min", "median", "max"]).reset_index()
+    for column, area, line_width in (("min", None, 0), ("max", "tonexty", 0), ("median", None, width)):
+        figure.add_trace(go.Scatter(x=band["hour"], y=band[column], mode="lines", fill=area, fillcolor=fill,
+                                    line=dict(color=color, width=line_width), showlegend=False), row=row, col=1)
+
+
 def _series_figure(series: pd.DataFrame, latest: pd.DataFrame, kinds: list[str], lang: str,
                    size: int) -> go.Figure:
+    """Per kind, the last hours of every station: a band (lowest to highest, with the median) of the
+    stations within their limit; those above it in the alert colour, as lines of their own while
+    they are few (OVER_LINES), else as a band too; the limit dotted when the kind has few
+    (a kind judged by each station's own level has as many as stations). A province has hundreds
+    of stations: a line each is unreadable on a wall and makes an answer of a megabyte."""
     titles = [t("wall_series_24h", lang, kind=sensor_kind_name(kind, lang),
                 unit=latest.loc[latest["kind"] == kind, "unit"].iloc[0]) for kind in kinds]
     figure = make_subplots(rows=len(kinds), cols=1, shared_xaxes=True, vertical_spacing=0.12,
                            subplot_titles=titles)
     for row, kind in enumerate(kinds, start=1):
         stations = latest[latest["kind"] == kind]
-        for station in stations.to_dict("records"):
-            points = series[series["sensor_id"] == station["sensor_id"]]
-            over = station["over"]
-            figure.add_trace(go.Scatter(
-                x=points["hour"], y=points["avg_value"], mode="lines", name=station["name"],
-                line=dict(color=ALERT if over else BLUE, width=size / 5 if over else size / 10),
-                opacity=1 if over else 0.7, showlegend=False), row=row, col=1)
-        for limit in sorted(set(stations["limit"].dropna())):
-            figure.add_hline(y=limit, line_dash="dot", line_color=ORANGE, line_width=max(1, size / 8), row=row, col=1)
+        mine = series[series["sensor_id"].isin(stations["sensor_id"])]
+        over = stations.loc[stations["over"], "sensor_id"]
+        _band(figure, mine[~mine["sensor_id"].isin(over)], BLUE, BAND, size / 8, row)
+        if len(over) > OVER_LINES:
+            _band(figure, mine[mine["sensor_id"].isin(over)], ALERT, ALERT_BAND, size / 5, row)
+        elif len(over):
+            x, y = _joined(mine, over)
+            figure.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(color=ALERT, width=size / 5),
+                                        showlegend=False), row=row, col=1)
+        limits = sorted(set(stations["limit"].dropna()))
+        if 0 < len(limits) <= LIMIT_LINES:
+            for limit in limits:
+                figure.add_hline(y=limit, line_dash="dot", line_color=ORANGE, line_width=max(1, size / 8),
+                                 row=row, col=1)
     figure.update_annotations(font_size=size, font_color=MUTED, x=0, xanchor="left")
     series_layout(figure, lang, size, "%H:%M")
     figure.update_layout(margin=dict(l=3 * size, r=size, t=int(1.6 * size), b=int(1.5 * size)), hovermode=False)
@@ -235,10 +270,12 @@ def sensors_view(ctx: WallContext, lang: str, size: int, alerts: list[Alert], fr
         for row in latest.to_dict("records")]
     is_alert = latest["sensor_id"].isin(alerted) | latest["over"]
     no_reading = latest["value"].isna()
+    alerting = latest[is_alert].assign(ratio=latest["value"] / latest["limit"]).sort_values("ratio", ascending=False)
     map_fig = _points_figure(ctx, [
         (latest[~is_alert & ~no_reading], BLUE, size * 0.8, "markers"),
         (latest[no_reading], MUTED, size * 0.6, "markers"),
-        (latest[is_alert], ALERT, size * 1.3, "markers+text"),
+        (alerting.iloc[LABELLED_ALERTS:], ALERT, size * 1.3, "markers"),
+        (alerting.iloc[:LABELLED_ALERTS], ALERT, size * 1.3, "markers+text"),
     ], lang, size)
     body = [html.Div(tiles, className="wall-tiles")] if kinds else []
     return [
@@ -270,7 +307,7 @@ def _offline_list(offline: pd.DataFrame, lang: str) -> html.Div:
 
 
 def cameras_view(ctx: WallContext, lang: str, size: int, alerts: list[Alert], fresh: dict) -> list:
-    cameras = ctx.cache.run(w.camera_states, ctx.scope).copy()
+    cameras = ctx.cameras().copy()
     online = cameras["online"].astype(bool)
     offline = cameras[~online].sort_values(["last_online", "camera_id"], na_position="first")
 

@@ -12,6 +12,7 @@ from ioc_app.lake import connect
 from ioc_app.queries import devices as dv
 from ioc_app.queries import feedback as fb
 from ioc_app.queries import wall
+from ioc_app.queries.newest import newest_heartbeat
 from ioc_app.queries.overview import tickets_summary
 from ioc_app.queries.scope import Scope
 
@@ -120,20 +121,21 @@ def test_camera_uptime_and_outages(con, scope):
     status = con.execute("SELECT * FROM fact_camera_status").df()
     newest = status["observed_at"].max()
     window = status[status["observed_at"] > newest - pd.Timedelta(days=dv.WINDOW_DAYS)]
-    uptime = dv.camera_uptime(con, scope)
+    as_of = newest_heartbeat(con)
+    uptime = dv.camera_uptime(con, scope, as_of)
     assert len(uptime) == con.execute("SELECT count(*) FROM dim_camera").fetchone()[0]
     assert uptime["uptime"].between(0, 1).all() and uptime["uptime"].is_monotonic_increasing
     worst = uptime.iloc[0]
     mine = window[window["camera_id"] == worst["camera_id"]]
     assert worst["uptime"] < 1 and worst["online_rounds"] == mine["online"].sum()
 
-    outages = dv.camera_outages(con, scope, None)
-    states = wall.camera_states(con, scope)
+    outages = dv.camera_outages(con, scope, as_of, None)
+    states = wall.camera_states(con, scope, as_of)
     down_now = set(states.loc[~states["online"], "camera_id"])
     assert set(outages.loc[outages["ended"].isna(), "camera_id"]) == down_now
     offline_beats = (~window["online"]).groupby(window["camera_id"]).sum()
     assert set(outages["camera_id"]) == set(offline_beats[offline_beats > 0].index)
-    one = dv.camera_outages(con, scope, worst["camera_id"])
+    one = dv.camera_outages(con, scope, as_of, worst["camera_id"])
     assert set(one["camera_id"]) == {worst["camera_id"]} and (one["minutes"] > 0).all()
     spans = one.sort_values("started")
     ends = spans["ended"].fillna(newest)
@@ -145,11 +147,11 @@ def test_camera_events(con, scope):
     newest = con.execute("SELECT max(observed_at) FROM fact_camera_status").fetchone()[0]
     expected = con.execute("SELECT count(*) FROM fact_camera_event WHERE event_at > ?",
                            [newest - timedelta(days=dv.WINDOW_DAYS)]).fetchone()[0]
-    events = dv.camera_events(con, scope, None, 10)
+    events = dv.camera_events(con, scope, newest, None, 10)
     assert len(events) == 10 and events["total"].iloc[0] == expected
     assert events["event_at"].is_monotonic_decreasing
     camera = events["camera_id"].iloc[0]
-    assert set(dv.camera_events(con, scope, camera, 500)["camera_id"]) == {camera}
+    assert set(dv.camera_events(con, scope, newest, camera, 500)["camera_id"]) == {camera}
 
 
 def test_sensor_series_reads_the_rollups_within_scope(con, scope):

@@ -128,7 +128,9 @@ def test_ticket_categories_and_timeliness_match_the_facts(con):
         mine = recent[recent["service_code"] == row["service_code"]]
         assert row["open"] == int((mine["status"] != "closed").sum())
 
-    closed = tickets[(tickets["status"] == "closed") & (tickets["closed_at"] > start) & (tickets["closed_at"] <= as_of)]
+    first_day = pd.Timestamp(as_of.date() - timedelta(days=29))  # the desk's 30 days: calendar days to as_of's
+    closed = tickets[(tickets["status"] == "closed") & (tickets["closed_at"] >= first_day)
+                     & (tickets["closed_at"] <= as_of)]
     timely = w.ticket_timeliness(con, SCOPE, as_of, 30).iloc[0]
     assert timely["closed"] == len(closed) > 0
     assert timely["on_time"] == int((closed["closed_at"] <= closed["expected_at"]).sum())
@@ -156,7 +158,7 @@ def test_sensor_series_covers_the_last_24_hours(con):
 
 
 def test_camera_states_agree_with_the_overview(con):
-    cameras = w.camera_states(con, SCOPE)
+    cameras = w.camera_states(con, SCOPE, newest.newest_heartbeat(con))
     summary = q.cameras_summary(con, SCOPE).iloc[0]
     assert len(cameras) == summary["total"]
     assert int(cameras["online"].sum()) == summary["online"]
@@ -199,7 +201,7 @@ def test_ticket_alerts_worst_commune_first(con):
 
 
 def test_camera_alert_when_too_many_are_offline(con):
-    cameras = w.camera_states(con, SCOPE)
+    cameras = w.camera_states(con, SCOPE, newest.newest_heartbeat(con))
     offline = int((~cameras["online"]).sum())
     assert offline > 0
     share = 100 * offline / len(cameras)
@@ -212,7 +214,8 @@ def test_camera_alert_when_too_many_are_offline(con):
 def test_evaluate_orders_sensors_cameras_tickets(con):
     as_of = q.tickets_summary(con, SCOPE).iloc[0]["as_of"].to_pydatetime()
     alerts = evaluate(WallAlerts(sensors={"pm25": 1.0}, overdue_tickets_per_commune=0, cameras_offline_percent=0),
-                      w.sensor_latest(con, SCOPE), q.commune_tickets(con, SCOPE, as_of), w.camera_states(con, SCOPE))
+                      w.sensor_latest(con, SCOPE), q.commune_tickets(con, SCOPE, as_of),
+                      w.camera_states(con, SCOPE, newest.newest_heartbeat(con)))
     kinds = [alert.kind for alert in alerts]
     assert kinds == sorted(kinds, key=["sensor", "cameras", "tickets"].index) and set(kinds) == {
         "sensor", "cameras", "tickets"}

@@ -39,8 +39,8 @@ TABLES: dict[str, str] = {
     "agg_sensor_daily": "sensor_id VARCHAR, area_key VARCHAR, day DATE, n BIGINT, avg_value DOUBLE, "
                         "min_value DOUBLE, max_value DOUBLE",
     # Derived from fact_ticket (ioc_app/lake/ticket_rollups.py); columns after `closed` came later.
-    "agg_ticket_daily": "day DATE, area_key VARCHAR, service_code VARCHAR, status VARCHAR, opened BIGINT, closed BIGINT, "
-                        "agency VARCHAR, opened_on_time BIGINT, closed_on_time BIGINT, closed_days DOUBLE, "
+    "agg_ticket_daily": "day DATE, area_key VARCHAR, service_code VARCHAR, status VARCHAR, opened BIGINT, "
+                        "closed BIGINT, agency VARCHAR, opened_on_time BIGINT, closed_on_time BIGINT, closed_days DOUBLE, "
                         "rated BIGINT, satisfaction_sum DOUBLE",
     "agg_ticket_backlog": "ticket_id VARCHAR, area_key VARCHAR, service_code VARCHAR, agency VARCHAR, status VARCHAR, "
                           "requested_at TIMESTAMP, expected_at TIMESTAMP",

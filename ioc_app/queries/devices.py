@@ -1,7 +1,8 @@
 """Queries behind the cameras and sensors desk view, beyond the wall's (camera states and the
 sensors' latest readings: ioc_app.queries.wall).
 
-"Now" is the newest heartbeat round for cameras and the newest hour of the sensor rollup
+"Now" is the newest heartbeat round for cameras (`as_of`, ioc_app.queries.newest.newest_heartbeat,
+looked up once per answer by the caller) and the newest hour of the sensor rollup
 (docs/decisions.md); sensor series read agg_sensor_hourly / agg_sensor_daily only.
 """
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime, timedelta
 import duckdb
 import pandas as pd
 
-from ioc_app.queries.newest import newest_day, newest_heartbeat, newest_hour
+from ioc_app.queries.newest import newest_day, newest_hour
 from ioc_app.queries.scope import Scope
 
 WINDOW_DAYS = 7
@@ -29,12 +30,12 @@ def _camera(scope: Scope, camera_id: str | None) -> tuple[str, list]:
     return cond, params
 
 
-def camera_uptime(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+def camera_uptime(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime | None) -> pd.DataFrame:
     """Per camera in scope: heartbeat rounds of the last WINDOW_DAYS days since it was installed
     (`rounds`), how many said online, and `uptime` = online / rounds (a missing heartbeat counts as down).
     A camera has at most one heartbeat per round (the feed's key), so its online beats are its online rounds."""
     cond, params = scope.area_filter("c.area_key")
-    _, since = _window(con)
+    since = _window_start(as_of)
     return _df(con, f"""
         WITH rounds AS (SELECT DISTINCT observed_at FROM fact_camera_status WHERE observed_at > ?),
              cams AS (SELECT c.camera_id, c.installed_at FROM dim_camera c WHERE {cond}),
@@ -53,13 +54,14 @@ def camera_uptime(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
         ORDER BY uptime, c.camera_id""", [since, *params, since])
 
 
-def camera_outages(con: duckdb.DuckDBPyConnection, scope: Scope, camera_id: str | None) -> pd.DataFrame:
+def camera_outages(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime | None,
+                   camera_id: str | None) -> pd.DataFrame:
     """Offline spans of the last WINDOW_DAYS days, ongoing then newest first: camera_id, name, started (first
     offline heartbeat), ended (first online heartbeat after it; NULL while still down) and
     minutes (up to the newest round when still down). Only the heartbeats of cameras that were
     offline at least once in the window are put in order."""
     cond, params = _camera(scope, camera_id)
-    as_of, since = _window(con)
+    since = _window_start(as_of)
     return _df(con, f"""
         WITH down AS (
                 SELECT DISTINCT s.camera_id FROM fact_camera_status s
@@ -85,22 +87,21 @@ def camera_outages(con: duckdb.DuckDBPyConnection, scope: Scope, camera_id: str 
         ORDER BY s.ended IS NOT NULL, s.started DESC, s.camera_id""", [since, *params, since, as_of])
 
 
-def camera_events(con: duckdb.DuckDBPyConnection, scope: Scope, camera_id: str | None, limit: int) -> pd.DataFrame:
+def camera_events(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime | None, camera_id: str | None,
+                  limit: int) -> pd.DataFrame:
     """The newest `limit` analytics events of the last WINDOW_DAYS days (before the newest
     heartbeat round), with `total` = how many there are."""
     cond, params = _camera(scope, camera_id)
-    _, since = _window(con)
     return _df(con, f"""
         SELECT e.event_at, e.camera_id, c.name, c.kind, e.event_type, e.detail, count(*) OVER () AS total
         FROM fact_camera_event e JOIN dim_camera c USING (camera_id)
         WHERE {cond} AND e.event_at > ?
-        ORDER BY e.event_at DESC, e.camera_id LIMIT ?""", [*params, since, limit])
+        ORDER BY e.event_at DESC, e.camera_id LIMIT ?""", [*params, _window_start(as_of), limit])
 
 
-def _window(con: duckdb.DuckDBPyConnection) -> tuple[datetime | None, datetime | None]:
-    """The newest heartbeat round, and WINDOW_DAYS before it (the window's exclusive start)."""
-    as_of = newest_heartbeat(con)
-    return as_of, None if as_of is None else as_of - timedelta(days=WINDOW_DAYS)
+def _window_start(as_of: datetime | None) -> datetime | None:
+    """WINDOW_DAYS before the newest heartbeat round `as_of` (the window's exclusive start)."""
+    return None if as_of is None else as_of - timedelta(days=WINDOW_DAYS)
 
 
 def sensor_series(con: duckdb.DuckDBPyConnection, scope: Scope, sensor_id: str, resolution: str) -> pd.DataFrame:

@@ -2,9 +2,10 @@
 
 A view is a `TicketFilter`: the period is the last `days` calendar days up to the day of
 `as_of` (the newest ticket update, docs/decisions.md), so the daily rollup and the ticket
-table count the same tickets (counts over the period read the rollup, the lists the tickets). Received counts tickets requested in the period; closed,
-on-time, handling time and satisfaction count tickets closed in it; open and overdue are
-the backlog at `as_of`, whatever the day it was received.
+table count the same tickets: counts read the rollup and the backlog table, lists the
+tickets. Received counts tickets requested in the period; closed, on-time, handling time
+and satisfaction count tickets closed in it; open and overdue are the backlog at `as_of`,
+whatever the day it was received.
 """
 from __future__ import annotations
 

@@ -52,16 +52,16 @@ def ticket_categories(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datet
 
 def ticket_timeliness(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime | None,
                       days: int) -> pd.DataFrame:
-    """Tickets closed in the `days` before `as_of`: how many, how many by their due time, mean hours taken."""
+    """Tickets closed in the last `days` calendar days up to the day of `as_of` (the desk's period):
+    how many, how many by their due time, mean hours taken. From the daily ticket rollup."""
     cond, params = scope.area_filter("area_key")
+    last = None if as_of is None else as_of.date()
     return _df(con, f"""
-        SELECT count(*) AS closed,
-               count(*) FILTER (WHERE closed_at <= expected_at) AS on_time,
-               avg(epoch(closed_at - requested_at)) / 3600 AS mean_hours
-        FROM fact_ticket
-        WHERE {cond} AND status = 'closed'
-          AND closed_at > ?::TIMESTAMP - to_days(?) AND closed_at <= ?""",
-        [*params, as_of, days, as_of])
+        SELECT coalesce(sum(closed), 0)::BIGINT AS closed, coalesce(sum(closed_on_time), 0)::BIGINT AS on_time,
+               24 * sum(closed_days) / nullif(sum(closed), 0) AS mean_hours
+        FROM agg_ticket_daily
+        WHERE {cond} AND closed > 0 AND day > ?::DATE - to_days(?) AND day <= ?""",
+        [*params, last, days, last])
 
 
 def sensor_latest(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
@@ -92,11 +92,10 @@ def sensor_series(con: duckdb.DuckDBPyConnection, scope: Scope, hours: int) -> p
         ORDER BY h.sensor_id, h.hour""", [*params, newest_hour(con), hours])
 
 
-def camera_states(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
-    """Every camera, online or not at the newest heartbeat round (as on the overview), with its
+def camera_states(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime | None) -> pd.DataFrame:
+    """Every camera, online or not at the newest heartbeat round `as_of` (as on the overview), with its
     commune, its last heartbeat and, when offline, its last online heartbeat of the past week."""
     cond, params = scope.area_filter("c.area_key")
-    as_of = newest_heartbeat(con)
     return _df(con, f"""
         WITH recent AS (
                 SELECT s.camera_id, arg_max(s.online, s.observed_at) AS last_online_flag,
