@@ -7,6 +7,7 @@ are asked through their Dash callback over HTTP, as a browser asks them.
 """
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import signal
@@ -27,6 +28,7 @@ from shapely.geometry import shape
 from ioc_app import geo
 from ioc_app.bootstrap import create_account, init_stores
 from ioc_app.config import load_settings
+from pipelines.inbox import SETTLE_SECONDS
 from tests import pg
 from tests.conftest import ISSUED_PASSWORD, finish_first_login
 from tests.test_crash_and_readers import KPI_CALLBACK
@@ -230,6 +232,8 @@ def test_a_second_scheduler_does_not_run_while_the_first_holds_the_lock(cluster)
     machines, session = cluster["machines"], sign_in(cluster["a"].url)
     standby = machines["pipelines-standby"]
     waiting = write_tickets(standby.root / "data" / "inbox" / "tickets" / "standby.csv", "MI-5")
+    settled = time.time() - SETTLE_SECONDS - 1  # an upload that ended a while ago: the run below may take it
+    os.utime(waiting, (settled, settled))
     refused = subprocess.run([*IOC, "--config", str(standby.config), "scheduler", "--once"], capture_output=True,
                              text=True, cwd=REPO, env=clean_env() | cluster["env"], timeout=120)
     assert refused.returncode == 1
