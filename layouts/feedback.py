@@ -152,7 +152,7 @@ def funnel_figure(s: dict, lang: str, size: int, source: str) -> go.Figure:
     stages = funnel_stages(s)
     figure = go.Figure(go.Funnel(
         y=[t(key, lang) for key, _ in stages], x=[int(value) for _, value in stages],
-        marker_color=[BLUE, BLUE, BLUE, GREEN], textinfo="value+percent initial",
+        marker_color=[BLUE, BLUE, BLUE, GREEN], texttemplate="%{value:,}<br>%{percentInitial:.0%}",
         textfont=dict(color="#0b1220"), connector=dict(fillcolor=GRID),
         hovertemplate=with_source("%{y}: %{x:,} (%{percentInitial:.0%})<extra></extra>", source)))
     figure.update_layout(margin=dict(l=size, r=size, t=size // 2, b=size // 2))
