@@ -40,10 +40,10 @@ TABLES: dict[str, str] = {
                         "min_value DOUBLE, max_value DOUBLE",
     # Derived from fact_ticket (ioc_app/lake/ticket_rollups.py); columns after `closed` came later.
     "agg_ticket_daily": "day DATE, area_key VARCHAR, service_code VARCHAR, status VARCHAR, opened BIGINT, "
-                        "closed BIGINT, agency VARCHAR, opened_on_time BIGINT, closed_on_time BIGINT, closed_days DOUBLE, "
-                        "rated BIGINT, satisfaction_sum DOUBLE",
-    "agg_ticket_backlog": "ticket_id VARCHAR, area_key VARCHAR, service_code VARCHAR, agency VARCHAR, status VARCHAR, "
-                          "requested_at TIMESTAMP, expected_at TIMESTAMP",
+                        "closed BIGINT, agency VARCHAR, opened_on_time BIGINT, closed_on_time BIGINT, "
+                        "closed_days DOUBLE, rated BIGINT, satisfaction_sum DOUBLE",
+    "agg_ticket_backlog": "ticket_id VARCHAR, area_key VARCHAR, service_code VARCHAR, agency VARCHAR, "
+                          "status VARCHAR, requested_at TIMESTAMP, expected_at TIMESTAMP",
     "agg_indicator_area": "indicator_code VARCHAR, area_key VARCHAR, level VARCHAR, period VARCHAR, "
                           "period_type VARCHAR, period_start DATE, category_code VARCHAR, value DOUBLE",
     "ingest_batch": "batch_id VARCHAR, kind VARCHAR, source VARCHAR, file VARCHAR, started_at TIMESTAMP, "
@@ -80,17 +80,17 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         "SELECT value FROM lake.options() WHERE option_name = 'data_inlining_row_limit' AND scope = 'GLOBAL'"
     ).fetchone()
     missing = [name for name in TABLES if name not in existing]
-    widened = {name: [(column, sql_type) for column, sql_type in columns(name) if column not in existing[name]]
-               for name in TABLES if name in existing}
-    widened = {name: added for name, added in widened.items() if added}
+    added = {name: [(column, sql_type) for column, sql_type in columns(name) if column not in existing[name]]
+             for name in TABLES if name in existing}
+    widened = {name: new for name, new in added.items() if new}
     if not missing and not widened and limit is not None and int(limit[0]) == INLINE_ROW_LIMIT:
         return
     con.execute("BEGIN")
     try:
         for name in missing:
             con.execute(f"CREATE TABLE IF NOT EXISTS lake.main.{name} ({TABLES[name]})")
-        for name, added in widened.items():
-            for column, sql_type in added:
+        for name, new in widened.items():
+            for column, sql_type in new:
                 con.execute(f"ALTER TABLE lake.main.{name} ADD COLUMN {column} {sql_type}")
         if TICKET_ROLLUPS & (set(missing) | set(widened)):
             ticket_rollups.rebuild(con)
