@@ -142,6 +142,40 @@ WRITER = textwrap.dedent("""
 """)
 
 
+UPGRADER = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from ioc_app.config import load_settings
+    from ioc_app.lake import connect, ensure_schema
+    with connect(load_settings(Path(sys.argv[1]))) as con:
+        time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # both start their upgrade together
+        ensure_schema(con)
+""")
+
+
+def test_two_machines_bring_one_older_lake_up_to_date_at_once(tmp_path):
+    """Web machines restarted together after an upgrade both run ensure_schema on one PostgreSQL
+    catalog: one commit conflicts, and that machine looks again instead of failing to start."""
+    name = create_database("ioc_lake_test")
+    try:
+        settings = make_settings(tmp_path, catalog=f"postgres:{libpq_dsn(name)}")
+        with connect(settings) as con:
+            ensure_schema(con)
+            con.execute("DROP TABLE agg_ticket_backlog")
+            con.execute("ALTER TABLE agg_ticket_daily DROP COLUMN rated")
+        start = str(time.time() + 3)
+        machines = [subprocess.Popen([sys.executable, "-c", UPGRADER, str(tmp_path / "config.yaml"), start],
+                                     cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        for machine in machines:
+            assert machine.wait(timeout=120) == 0, machine.stderr.read()
+        with connect(settings, read_only=True) as con:
+            columns = [row[0] for row in con.execute("DESCRIBE agg_ticket_daily").fetchall()]
+            assert columns.count("rated") == 1
+            assert con.execute("SELECT count(*) FROM agg_ticket_backlog").fetchone() == (0,)
+    finally:
+        drop_database(name)
+
+
 def test_reader_sees_other_process_commits_without_reconnecting(tmp_path):
     settings = make_settings(tmp_path)
     with connect(settings) as reader:

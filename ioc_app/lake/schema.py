@@ -1,9 +1,13 @@
 """The tables of the analytical store (docs/interfaces.md), created if missing."""
 from __future__ import annotations
 
+import logging
+
 import duckdb
 
 from ioc_app.lake import ticket_rollups
+
+log = logging.getLogger("ioc.lake")
 
 LINEAGE = "batch_id VARCHAR, source VARCHAR, loaded_at TIMESTAMP"
 
@@ -67,10 +71,23 @@ INLINE_ROW_LIMIT = 0
 TICKET_ROLLUPS = {"agg_ticket_daily", "agg_ticket_backlog"}
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_schema(con: duckdb.DuckDBPyConnection, attempts: int = 3) -> None:
     """Create the missing tables and add the missing columns in one transaction; no write (and no
     snapshot) when nothing is missing. Ticket rollups that were created or widened are filled
-    from the tickets in the same transaction."""
+    from the tickets in the same transaction. Machines started together (docs/deployment.md) may
+    bring one lake up to date at the same moment: the one whose commit conflicts looks again, and
+    finds the work done."""
+    for attempt in range(1, attempts + 1):
+        try:
+            _bring_up_to_date(con)
+            return
+        except duckdb.TransactionException:
+            if attempt == attempts:
+                raise
+            log.info("lake schema: another process changed it at the same moment; looking again")
+
+
+def _bring_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
     existing: dict[str, set[str]] = {}
     for table, column in con.execute(
             "SELECT table_name, column_name FROM duckdb_columns() "
@@ -97,10 +114,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         if limit is None or int(limit[0]) != INLINE_ROW_LIMIT:
             con.execute(f"CALL lake.set_option('data_inlining_row_limit', {INLINE_ROW_LIMIT})")
             con.execute("CALL ducklake_flush_inlined_data('lake')")
-        con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    con.execute("COMMIT")  # a conflict ends the transaction here (nothing to roll back): ensure_schema looks again
 
 
 def columns(table: str) -> list[tuple[str, str]]:
