@@ -65,17 +65,20 @@ def test_ensure_schema_is_idempotent(tmp_path):
         assert con.execute("SELECT name_vi FROM dim_category").fetchall() == [("Tổng",)]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def any_catalog(request, tmp_path):
-    """Settings of a new lake on a SQLite catalog, then on a PostgreSQL one."""
-    if request.param == "sqlite":
-        yield make_settings(tmp_path)
-        return
+@pytest.fixture
+def pg_lake(tmp_path):
+    """Settings of a new lake whose catalog is a new PostgreSQL database."""
     name = create_database("ioc_lake_test")
     try:
         yield make_settings(tmp_path, catalog=f"postgres:{libpq_dsn(name)}")
     finally:
         drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_catalog(request, tmp_path):
+    """Settings of a new lake on a SQLite catalog, then on a PostgreSQL one."""
+    return make_settings(tmp_path) if request.param == "sqlite" else request.getfixturevalue("pg_lake")
 
 
 def test_an_older_lake_gains_the_ticket_rollups_filled_from_its_tickets(any_catalog):
@@ -112,20 +115,15 @@ def test_an_older_lake_gains_the_ticket_rollups_filled_from_its_tickets(any_cata
         assert snapshot_id(con) == before + 1
 
 
-def test_postgres_catalog(tmp_path):
-    name = create_database("ioc_lake_test")
-    try:
-        settings = make_settings(tmp_path, catalog=f"postgres:{libpq_dsn(name)}")
-        with connect(settings) as con:
-            ensure_schema(con)
-            con.execute("INSERT INTO dim_indicator (indicator_code, name_vi) VALUES ('POP', 'Dân số')")
-            con.execute("INSERT INTO fact_sensor_reading SELECT 'S1', TIMESTAMP '2025-01-01' + "
-                        "INTERVAL (range) MINUTE, range, 'b', 'f', now() FROM range(5000)")
-        with connect(settings) as con:
-            assert con.execute("SELECT name_vi FROM dim_indicator").fetchall() == [("Dân số",)]
-            assert con.execute("SELECT count(*), sum(value) FROM fact_sensor_reading").fetchone() == (5000, 12497500)
-    finally:
-        drop_database(name)
+def test_postgres_catalog(pg_lake):
+    with connect(pg_lake) as con:
+        ensure_schema(con)
+        con.execute("INSERT INTO dim_indicator (indicator_code, name_vi) VALUES ('POP', 'Dân số')")
+        con.execute("INSERT INTO fact_sensor_reading SELECT 'S1', TIMESTAMP '2025-01-01' + "
+                    "INTERVAL (range) MINUTE, range, 'b', 'f', now() FROM range(5000)")
+    with connect(pg_lake) as con:
+        assert con.execute("SELECT name_vi FROM dim_indicator").fetchall() == [("Dân số",)]
+        assert con.execute("SELECT count(*), sum(value) FROM fact_sensor_reading").fetchone() == (5000, 12497500)
 
 
 WRITER = textwrap.dedent("""
@@ -153,27 +151,22 @@ UPGRADER = textwrap.dedent("""
 """)
 
 
-def test_two_machines_bring_one_older_lake_up_to_date_at_once(tmp_path):
+def test_two_machines_bring_one_older_lake_up_to_date_at_once(pg_lake, tmp_path):
     """Web machines restarted together after an upgrade both run ensure_schema on one PostgreSQL
     catalog: one commit conflicts, and that machine looks again instead of failing to start."""
-    name = create_database("ioc_lake_test")
-    try:
-        settings = make_settings(tmp_path, catalog=f"postgres:{libpq_dsn(name)}")
-        with connect(settings) as con:
-            ensure_schema(con)
-            con.execute("DROP TABLE agg_ticket_backlog")
-            con.execute("ALTER TABLE agg_ticket_daily DROP COLUMN rated")
-        start = str(time.time() + 3)
-        machines = [subprocess.Popen([sys.executable, "-c", UPGRADER, str(tmp_path / "config.yaml"), start],
-                                     cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-        for machine in machines:
-            assert machine.wait(timeout=120) == 0, machine.stderr.read()
-        with connect(settings, read_only=True) as con:
-            columns = [row[0] for row in con.execute("DESCRIBE agg_ticket_daily").fetchall()]
-            assert columns.count("rated") == 1
-            assert con.execute("SELECT count(*) FROM agg_ticket_backlog").fetchone() == (0,)
-    finally:
-        drop_database(name)
+    with connect(pg_lake) as con:
+        ensure_schema(con)
+        con.execute("DROP TABLE agg_ticket_backlog")
+        con.execute("ALTER TABLE agg_ticket_daily DROP COLUMN rated")
+    start = str(time.time() + 3)
+    machines = [subprocess.Popen([sys.executable, "-c", UPGRADER, str(tmp_path / "config.yaml"), start],
+                                 cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for machine in machines:
+        assert machine.wait(timeout=120) == 0, machine.stderr.read()
+    with connect(pg_lake, read_only=True) as con:
+        columns = [row[0] for row in con.execute("DESCRIBE agg_ticket_daily").fetchall()]
+        assert columns.count("rated") == 1
+        assert con.execute("SELECT count(*) FROM agg_ticket_backlog").fetchone() == (0,)
 
 
 def test_reader_sees_other_process_commits_without_reconnecting(tmp_path):
