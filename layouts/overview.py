@@ -9,6 +9,7 @@ from dash import Dash, Input, Output, dcc, html
 
 from ioc_app.config import Settings
 from ioc_app.queries import overview as q
+from ioc_app.queries.newest import newest_heartbeat
 from ioc_app.queries.scope import Scope
 from ioc_app.web.access import current_scope
 from ioc_app.web.i18n import number, percent, signed, t, when
@@ -86,7 +87,7 @@ def _headline_tile(row: pd.Series, lang: str) -> html.Div:
 def kpi_tiles(cache: QueryCache, scope: Scope, headline_codes: tuple[str, ...], lang: str) -> list[html.Div]:
     figures = cache.run(q.figures_summary, scope).iloc[0]
     tickets = cache.run(q.tickets_summary, scope).iloc[0]
-    cameras = cache.run(q.cameras_summary, scope).iloc[0]
+    cameras = cache.run(q.cameras_summary, scope, cache.run(newest_heartbeat)).iloc[0]
     sensors = cache.run(q.sensors_summary, scope)
     headlines = cache.run(q.headline_indicators, scope, headline_codes)
     over = int(sensors["over"].sum())
@@ -142,7 +143,7 @@ def _footer(cache: QueryCache, scope: Scope, lang: str) -> str:
     times = [
         (t("source_figures", lang), cache.run(q.figures_summary, scope).iloc[0]["as_of"]),
         (t("source_tickets", lang), cache.run(q.tickets_summary, scope).iloc[0]["as_of"]),
-        (t("source_cameras", lang), cache.run(q.cameras_summary, scope).iloc[0]["as_of"]),
+        (t("source_cameras", lang), cache.run(newest_heartbeat)),
         (t("source_sensors", lang), cache.run(q.sensors_summary, scope)["as_of"].max()),
     ]
     return f"{t('as_of', lang)}: " + " · ".join(

@@ -23,8 +23,8 @@ from ioc_app.queries.scope import Scope
 from ioc_app.web.commune_shapes import CommuneShapes
 from ioc_app.web.i18n import number, percent, t, when
 from ioc_app.web.query_cache import QueryCache
-from layouts.figures import (ALERT, ALERT_BAND, BAND, BLUE, GRID, MUTED, ORANGE, TOPOJSON_URL, base_layout, commune_outline,
-                             geo_frame, map_figure, series_layout)
+from layouts.figures import (ALERT, ALERT_BAND, BAND, BLUE, GRID, MUTED, ORANGE, TOPOJSON_URL, base_layout,
+                             commune_outline, geo_frame, map_figure, series_layout)
 from layouts.overview import kpi_tiles, tickets_figure
 from layouts.tiles import tile
 from layouts.wall_status import Alert, evaluate, freshness, sensor_kind_name

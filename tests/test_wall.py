@@ -159,7 +159,7 @@ def test_sensor_series_covers_the_last_24_hours(con):
 
 def test_camera_states_agree_with_the_overview(con):
     cameras = w.camera_states(con, SCOPE, newest.newest_heartbeat(con))
-    summary = q.cameras_summary(con, SCOPE).iloc[0]
+    summary = q.cameras_summary(con, SCOPE, newest.newest_heartbeat(con)).iloc[0]
     assert len(cameras) == summary["total"]
     assert int(cameras["online"].sum()) == summary["online"]
     offline = cameras[~cameras["online"]]

@@ -31,6 +31,7 @@ from ioc_app.errors import StoreError
 from ioc_app.lake import connect
 from ioc_app.opdb.session import parse_url
 from ioc_app.queries import overview, pipeline_status
+from ioc_app.queries.newest import newest_heartbeat
 from ioc_app.queries.scope import Scope
 from ioc_app.writeback.signing import Signer
 
@@ -38,7 +39,7 @@ from ioc_app.writeback.signing import Signer
 QUERIES: dict[str, Callable[[duckdb.DuckDBPyConnection, Scope], pd.DataFrame]] = {
     "overview figures": overview.figures_summary,
     "overview tickets": overview.tickets_summary,
-    "overview cameras": overview.cameras_summary,
+    "overview cameras": lambda con, scope: overview.cameras_summary(con, scope, newest_heartbeat(con)),
     "overview sensors": overview.sensors_summary,
     "tickets per commune": lambda con, scope: overview.commune_tickets(con, scope, None),
     "tickets per month": lambda con, scope: overview.monthly_tickets(con, scope, 12),

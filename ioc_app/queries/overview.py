@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import duckdb
 import pandas as pd
 
-from ioc_app.queries.newest import newest_heartbeat, newest_reading
+from ioc_app.queries.newest import newest_reading
 from ioc_app.queries.scope import Scope
 
 REFORM_DATE = "2025-07-01"
@@ -42,10 +42,10 @@ def tickets_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFram
         SELECT open_.open, open_.overdue, now_.total, now_.as_of FROM now_, open_""", [*params, *params])
 
 
-def cameras_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
-    """Cameras whose newest heartbeat is recent and says online, at the newest heartbeat round."""
+def cameras_summary(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime | None) -> pd.DataFrame:
+    """Cameras whose newest heartbeat is recent and says online, at the newest heartbeat round `as_of`
+    (ioc_app.queries.newest.newest_heartbeat, looked up once per answer by the caller)."""
     cond, params = scope.area_filter("c.area_key")
-    as_of = newest_heartbeat(con)
     return _df(con, f"""
         WITH cams AS (SELECT camera_id FROM dim_camera c WHERE {cond}),
              latest AS (
