@@ -75,19 +75,31 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, attempts: int = 3) -> None:
     """Create the missing tables and add the missing columns in one transaction; no write (and no
     snapshot) when nothing is missing. Ticket rollups that were created or widened are filled
     from the tickets in the same transaction. Machines started together (docs/deployment.md) may
-    bring one lake up to date at the same moment: the one whose commit conflicts looks again, and
-    finds the work done."""
+    bring one lake up to date at the same moment: the one that finds its change already made
+    (a catalog error) or whose commit conflicts looks again, and finds the work done."""
     for attempt in range(1, attempts + 1):
         try:
             _bring_up_to_date(con)
             return
-        except duckdb.TransactionException:
+        except (duckdb.TransactionException, duckdb.CatalogException):
             if attempt == attempts:
                 raise
             log.info("lake schema: another process changed it at the same moment; looking again")
 
 
 def _bring_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("BEGIN")
+    try:
+        changed = _add_missing(con)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    # A conflict ends the transaction in COMMIT (nothing to roll back): ensure_schema looks again.
+    con.execute("COMMIT" if changed else "ROLLBACK")
+
+
+def _add_missing(con: duckdb.DuckDBPyConnection) -> bool:
+    """Add what is missing inside the open transaction; whether anything was."""
     existing: dict[str, set[str]] = {}
     for table, column in con.execute(
             "SELECT table_name, column_name FROM duckdb_columns() "
@@ -100,24 +112,18 @@ def _bring_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
     added = {name: [(column, sql_type) for column, sql_type in columns(name) if column not in existing[name]]
              for name in TABLES if name in existing}
     widened = {name: new for name, new in added.items() if new}
-    if not missing and not widened and limit is not None and int(limit[0]) == INLINE_ROW_LIMIT:
-        return
-    con.execute("BEGIN")
-    try:
-        for name in missing:
-            con.execute(f"CREATE TABLE IF NOT EXISTS lake.main.{name} ({TABLES[name]})")
-        for name, new in widened.items():
-            for column, sql_type in new:
-                con.execute(f"ALTER TABLE lake.main.{name} ADD COLUMN {column} {sql_type}")
-        if TICKET_ROLLUPS & (set(missing) | set(widened)):
-            ticket_rollups.rebuild(con)
-        if limit is None or int(limit[0]) != INLINE_ROW_LIMIT:
-            con.execute(f"CALL lake.set_option('data_inlining_row_limit', {INLINE_ROW_LIMIT})")
-            con.execute("CALL ducklake_flush_inlined_data('lake')")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")  # a conflict ends the transaction here (nothing to roll back): ensure_schema looks again
+    limit_wrong = limit is None or int(limit[0]) != INLINE_ROW_LIMIT
+    for name in missing:
+        con.execute(f"CREATE TABLE IF NOT EXISTS lake.main.{name} ({TABLES[name]})")
+    for name, new in widened.items():
+        for column, sql_type in new:
+            con.execute(f"ALTER TABLE lake.main.{name} ADD COLUMN {column} {sql_type}")
+    if TICKET_ROLLUPS & (set(missing) | set(widened)):
+        ticket_rollups.rebuild(con)
+    if limit_wrong:
+        con.execute(f"CALL lake.set_option('data_inlining_row_limit', {INLINE_ROW_LIMIT})")
+        con.execute("CALL ducklake_flush_inlined_data('lake')")
+    return bool(missing or widened or limit_wrong)
 
 
 def columns(table: str) -> list[tuple[str, str]]:
