@@ -75,13 +75,14 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, attempts: int = 3) -> None:
     """Create the missing tables and add the missing columns in one transaction; no write (and no
     snapshot) when nothing is missing. Ticket rollups that were created or widened are filled
     from the tickets in the same transaction. Machines started together (docs/deployment.md) may
-    bring one lake up to date at the same moment: the one that finds its change already made
-    (a catalog error) or whose commit conflicts looks again, and finds the work done."""
+    bring one lake up to date at the same moment: each reads the lake inside its own transaction
+    (DuckLake pins what it sees there), the one whose commit conflicts looks again, and finds the
+    work done."""
     for attempt in range(1, attempts + 1):
         try:
             _bring_up_to_date(con)
             return
-        except (duckdb.TransactionException, duckdb.CatalogException):
+        except duckdb.TransactionException:
             if attempt == attempts:
                 raise
             log.info("lake schema: another process changed it at the same moment; looking again")
