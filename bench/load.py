@@ -1,11 +1,14 @@
 """Timed replays of the recorded callbacks: one user, then many users at one request per second each.
 
-The query cache is keyed by the lake snapshot, so a new snapshot is what makes every user
-miss it; a feed commits one every 5 minutes in production. `Snapshots.commit` loads a real
-5-minute sensor increment (one reading per station, `run_ingest`) before every round of the
-one-user replay and every `commit_every` seconds of the many-user run: each round measures
-the first request of a callback after new data (a cache miss), as a pessimistic bound;
-within a round, callbacks that share a query share its cached answer as they do in use.
+The query cache keeps a result until a table it read changes (ioc_app.web.query_cache), so what
+a round measures depends on which feeds committed before it. `Snapshots.commit` brings what five
+minutes bring a province, through the real pipelines (`run_ingest`): a reading of every station,
+the tickets received in five minutes and as many status changes of open tickets, and every
+third time (heartbeats come every 15 minutes) a heartbeat of every camera. It runs before every
+round of the one-user replay and every `commit_every` seconds of the many-user run: each round
+measures the first request of a callback after the new data (a cache miss for what read the
+feeds; reports, indicators and catalogs change only when a report is approved), as a pessimistic
+bound; within a round, callbacks that share a query share its cached answer as they do in use.
 """
 from __future__ import annotations
 
@@ -34,8 +37,12 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     return {"p50_ms": round(float(p50), 1), "p95_ms": round(float(p95), 1), "p99_ms": round(float(p99), 1)}
 
 
+TICKETS_PER_COMMIT = 20  # 2M tickets a year: about 19 received every 5 minutes
+HEARTBEAT_EVERY = 3  # commits (of 5 minutes) per camera heartbeat round (15 minutes)
+
+
 class Snapshots:
-    """New lake snapshots on demand: the next 5-minute reading of every station."""
+    """New lake snapshots on demand: the next five minutes of the sensor, ticket and camera feeds."""
 
     def __init__(self, settings: Settings, folder: Path) -> None:
         from ioc_app.lake import connect
@@ -50,20 +57,62 @@ class Snapshots:
         self.seconds: list[float] = []
 
     def commit(self) -> None:
-        from pipelines import run_ingest
-
         with self.lock:
             self.newest += timedelta(minutes=5)
-            path = self.folder / f"increment_{self.newest:%Y%m%d%H%M}.parquet"
             rng = np.random.default_rng(len(self.seconds))
-            pq.write_table(pa.table({"sensor_id": self.sensors, "observed_at": [self.newest] * len(self.sensors),
-                                     "value": np.round(rng.uniform(0.5, 3.0, len(self.sensors)), 2)}), path)
             started = time.perf_counter()
-            report = run_ingest(self.settings, "sensors", path, con=self.con)
+            self._load("sensors", "readings.parquet", pa.table({
+                "sensor_id": self.sensors, "observed_at": [self.newest] * len(self.sensors),
+                "value": np.round(rng.uniform(0.5, 3.0, len(self.sensors)), 2)}), len(self.sensors))
+            tickets = self._tickets()
+            self._load("tickets", "tickets.parquet", tickets, len(tickets))
+            if len(self.seconds) % HEARTBEAT_EVERY == 0:
+                beats = self._heartbeats(rng)
+                self._load("cameras", "status.parquet", beats, len(beats))
             self.seconds.append(time.perf_counter() - started)
+
+    def _load(self, kind: str, name: str, table: pa.Table, expected: int) -> None:
+        from pipelines import run_ingest
+
+        path = self.folder / f"{self.newest:%Y%m%d%H%M}_{name}"
+        pq.write_table(table, path)
+        try:
+            report = run_ingest(self.settings, kind, path, con=self.con)
+        finally:
             path.unlink()
-            if report.loaded != len(self.sensors):
-                raise RuntimeError(f"increment: {report.loaded} of {len(self.sensors)} readings loaded")
+        if report.loaded < expected:
+            raise RuntimeError(f"increment of {kind}: {report.loaded} of {expected} rows loaded")
+
+    def _tickets(self) -> pa.Table:
+        """Copies of the newest tickets, received now, and the next status of as many open tickets."""
+        at = self.newest
+        return self.con.execute("""
+            WITH newest AS (
+                SELECT * FROM lake.main.fact_ticket ORDER BY requested_at DESC, ticket_id LIMIT ?),
+                 moving AS (
+                SELECT t.* FROM lake.main.fact_ticket t
+                WHERE t.ticket_id IN (SELECT ticket_id FROM lake.main.agg_ticket_backlog
+                                      ORDER BY requested_at, ticket_id LIMIT ?))
+            SELECT 'BENCH-' || strftime(?::TIMESTAMP, '%Y%m%d%H%M') || '-' || row_number() OVER () AS service_request_id,
+                   'open' AS status, service_code, service_name, description,
+                   ?::TIMESTAMP AS requested_datetime, ?::TIMESTAMP AS updated_datetime,
+                   ?::TIMESTAMP + (expected_at - requested_at) AS expected_datetime, lat, lon AS long, address,
+                   agency AS agency_responsible, NULL::INTEGER AS satisfaction,
+                   (SELECT d.code FROM lake.main.dim_area d WHERE d.area_key = newest.area_key) AS area_code
+            FROM newest
+            UNION ALL
+            SELECT ticket_id, CASE status WHEN 'open' THEN 'in_progress' ELSE 'closed' END, service_code,
+                   service_name, description, requested_at, ?::TIMESTAMP, expected_at, lat, lon, address, agency,
+                   CASE WHEN status = 'in_progress' THEN 4 END, original_area_code
+            FROM moving""", [TICKETS_PER_COMMIT, TICKETS_PER_COMMIT, at, at, at, at, at]).fetch_arrow_table()
+
+    def _heartbeats(self, rng: np.random.Generator) -> pa.Table:
+        """A heartbeat of every camera, 15 minutes after the newest round: 2 % of them offline."""
+        cameras, newest = self.con.execute("""
+            SELECT list(camera_id ORDER BY camera_id), (SELECT max(observed_at) FROM lake.main.fact_camera_status)
+            FROM lake.main.dim_camera""").fetchone()
+        return pa.table({"camera_id": cameras, "observed_at": [newest + timedelta(minutes=15)] * len(cameras),
+                         "online": rng.uniform(size=len(cameras)) > 0.02})
 
     def close(self) -> None:
         self.con.close()

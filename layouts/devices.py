@@ -30,6 +30,9 @@ from layouts.tiles import tile
 
 ROLES = ("leader", "dept_head", "approver", "unit_admin", "admin")
 EVENT_ROWS = 200
+# The desk tables show the cameras and outages that need attention first; the exports hold them all.
+CAMERA_ROWS = 100
+OUTAGE_ROWS = 100
 EXPORT_ROWS = 50_000
 
 
@@ -52,7 +55,7 @@ def layout(lang: str) -> html.Div:
             panel(t("dv_map", lang),
                   dcc.Graph(id="dv-map", className="ioc-map", config=graph_config("dv-map", MAP_CONFIG)),
                   extra="ioc-panel-map"),
-            panel(t("dv_cameras", lang), _export_buttons("cameras", lang),
+            panel(counted("dv_cameras", "dv-cameras-count"), _export_buttons("cameras", lang),
                   html.Div(id="dv-cameras", className="ioc-scroll")),
         ], className="ioc-grid"),
         html.Div([
@@ -155,6 +158,16 @@ def series_figure(series: pd.DataFrame, sensor: dict, resolution: str, lang: str
     return series_layout(figure, lang, size, "%H:%M %d/%m" if resolution == "hour" else "%d/%m", source)
 
 
+def attention_first(states: pd.DataFrame, camera: str | None) -> pd.DataFrame:
+    """Cameras offline first, then by uptime from the lowest; the chosen camera heads the list."""
+    order = states.assign(chosen=states["camera_id"] != camera, up=states["online"].astype(bool))
+    return order.sort_values(["chosen", "up", "uptime", "name"], na_position="first").drop(columns=["chosen", "up"])
+
+
+def shown_of(shown: int, total: int, lang: str) -> str:
+    return t("dv_count", lang, shown=number(shown, lang), total=number(total, lang))
+
+
 def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable[[], str]) -> None:
     shapes = commune_shapes(settings)
     def scope() -> Scope:
@@ -207,7 +220,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         return None
 
     @app.callback(Output("dv-crumb-camera", "children"), Output("dv-kpis", "children"), Output("dv-map", "figure"),
-                  Output("dv-cameras", "children"), Output("dv-outages", "children"),
+                  Output("dv-cameras", "children"), Output("dv-cameras-count", "children"),
+                  Output("dv-outages", "children"),
                   Output("dv-outages-count", "children"), Output("dv-events", "children"),
                   Output("dv-events-count", "children"), Output("dv-camera-footer", "children"),
                   Input("dv-camera", "data"), Input("dv-viewport", "data"))
@@ -238,7 +252,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                  t("dv_sensors_over_sub", lang, total=number(len(latest), lang)),
                  "ioc-alert" if over else "ioc-good", "dv-kpi-sensors"),
         ]
-        camera_table = table(states.to_dict("records"), [
+        camera_table = table(attention_first(states, camera).head(CAMERA_ROWS).to_dict("records"), [
             ("name", t("dv_col_camera", lang), None),
             ("kind", t("dv_col_kind", lang), lambda v: _label("dv_kind_", v, lang)),
             ("area_name", t("dv_col_commune", lang), None),
@@ -248,7 +262,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         ], "dv-cameras-table", t("no_data", lang), row_class=lambda r: "ioc-row-selected" if r["camera_id"] == camera
                                                                     else "")
         outages = camera_outages(all_outages, camera)
-        outage_table = table(outages.to_dict("records"), [
+        outage_table = table(outages.head(OUTAGE_ROWS).to_dict("records"), [
             ("name", t("dv_col_camera", lang), None),
             ("started", t("dv_col_started", lang), lambda v: _when(v, lang)),
             ("ended", t("dv_col_ended", lang), lambda v: t("dv_ongoing", lang) if pd.isna(v) else _when(v, lang)),
@@ -266,8 +280,9 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         names = dict(zip(states["camera_id"], states["name"]))
         return (f"› {names[camera]}" if camera else None, kpis,
                 camera_map(shapes, scope(), states, camera, lang, size, source),
-                camera_table, outage_table, number(len(outages), lang), event_table,
-                t("dv_count", lang, shown=number(len(events), lang), total=number(event_total, lang)),
+                camera_table, shown_of(min(total, CAMERA_ROWS), total, lang), outage_table,
+                shown_of(min(len(outages), OUTAGE_ROWS), len(outages), lang), event_table,
+                shown_of(len(events), event_total, lang),
                 f"{source} · {snapshot(lang)}")
 
     # Fired by the page's own layout, not by the URL (see layouts/feedback.py `choices`).

@@ -299,8 +299,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         f = ticket_filter(days, category, agency, area)
         if f is None:
             return t(f"fb_list_{which}", lang), None, None, *classes
-        rows = cache.run(q.tickets, scope(), f, which, LIST_ROWS)
-        total = int(rows["total"].iloc[0]) if len(rows) else 0
+        rows, total = cache.run(q.tickets, scope(), f, which, LIST_ROWS), int(summary(f)[which])
         columns = [
             ("ticket_id", t("fb_col_id", lang), lambda v: html.Code(v)),
             ("service_name", t("fb_col_category", lang), None),
@@ -376,8 +375,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         f = ticket_filter(days, category, agency, area)
         if f is None:
             return None
-        rows = cache.run(q.tickets, scope(), f, which, EXPORT_ROWS)
-        total = int(rows["total"].iloc[0]) if len(rows) else 0
+        rows, total = cache.run(q.tickets, scope(), f, which, EXPORT_ROWS), int(summary(f)[which])
         frame = rows.assign(status=[t(f"fb_status_{s}", lang) for s in rows["status"]])
         columns = {"ticket_id": t("fb_col_id", lang), "service_name": t("fb_col_category", lang),
                    "commune": t("fb_col_commune", lang), "status": t("fb_col_status", lang),

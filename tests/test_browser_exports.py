@@ -17,6 +17,7 @@ from ioc_app.lake import connect
 from ioc_app.opdb import users
 from ioc_app.opdb.models import Unit
 from ioc_app.opdb.session import engine_for, session_scope
+from layouts.devices import OUTAGE_ROWS
 from tests.browser import chromium, log_in, record_foreign_requests
 from tests.conftest import LEADER
 
@@ -236,9 +237,12 @@ def test_devices_series_and_outage_exports(page, server):
     assert "Source: automatic monitoring network" in _hover_title(page, "dv-series")
     assert "Source: camera system" in _traces(page, "dv-map")[1]["hovertemplate"]
 
-    shown = page.locator("#dv-outages-table tbody tr").count()  # none: the table is a note
+    # The table shows the newest outages, "shown of total"; the export holds them all.
+    shown = page.locator("#dv-outages-table tbody tr").count()
+    total = int(page.locator("#dv-outages-count").inner_text().split(" of ")[1].replace(",", ""))
     head, rows = _csv(page, "dv-export-outages-csv")
-    assert head[1].startswith("# Source: camera system") and len(rows) == shown
+    assert head[1].startswith("# Source: camera system") and len(rows) == total
+    assert shown == min(total, OUTAGE_ROWS)
     page.screenshot(path=str(SHOTS / "devices-en.png"), full_page=True)
 
 

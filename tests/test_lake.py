@@ -16,18 +16,7 @@ from ioc_app.lake import connect, ensure_schema, snapshot_id
 from ioc_app.lake.connection import extension_directory
 from ioc_app.lake.maintenance import compact
 from ioc_app.lake.schema import TABLES
-from tests.pg import create_database, drop_database, libpq_dsn
-
-
-def make_settings(tmp_path: Path, catalog: str | None = None, data_path: str = "data/lake/files"):
-    catalog = catalog or "sqlite:data/lake/catalog.sqlite"
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        "province: '86'\ndata_dir: data\ndatabase_url: sqlite:///data/ioc.db\n"
-        f"lake:\n  catalog: \"{catalog}\"\n  data_path: \"{data_path}\"\n",
-        encoding="utf-8",
-    )
-    return load_settings(config)
+from tests.lake_fixtures import any_catalog, make_settings, pg_lake  # noqa: F401 (fixtures)
 
 
 def test_connect_uses_packaged_signed_extensions_only(tmp_path):
@@ -63,22 +52,6 @@ def test_ensure_schema_is_idempotent(tmp_path):
     with connect(settings, read_only=True) as con:
         ensure_schema(con)  # nothing to create: no write needed
         assert con.execute("SELECT name_vi FROM dim_category").fetchall() == [("Tổng",)]
-
-
-@pytest.fixture
-def pg_lake(tmp_path):
-    """Settings of a new lake whose catalog is a new PostgreSQL database."""
-    name = create_database("ioc_lake_test")
-    try:
-        yield make_settings(tmp_path, catalog=f"postgres:{libpq_dsn(name)}")
-    finally:
-        drop_database(name)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def any_catalog(request, tmp_path):
-    """Settings of a new lake on a SQLite catalog, then on a PostgreSQL one."""
-    return make_settings(tmp_path) if request.param == "sqlite" else request.getfixturevalue("pg_lake")
 
 
 def test_an_older_lake_gains_the_ticket_rollups_filled_from_its_tickets(any_catalog):

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ioc_app.queries.scope import Scope
 
-LISTS = ("received", "open", "overdue", "closed", "rated")
+LISTS = ("received", "open", "overdue", "closed", "rated")  # each also a column of `summary`: its count
 TICKET_COLUMNS = ("ticket_id", "service_code", "service_name", "area_key", "commune", "status", "requested_at",
                   "expected_at", "closed_at", "agency", "satisfaction")
 
@@ -157,14 +157,14 @@ def _list_condition(which: str, f: TicketFilter) -> tuple[str, list, str]:
 
 def tickets(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter, which: str,
             limit: int) -> pd.DataFrame:
-    """The first `limit` tickets behind one tile (`which` in LISTS), with `total` = how many there are.
-    Only the page's tickets are joined to their communes' names."""
+    """The first `limit` tickets behind one tile (`which` in LISTS; how many there are in all is the
+    summary's column of that name). Only the page's tickets are joined to their communes' names."""
     cond, params = _where(scope, f, "t")
     extra, extra_params, order = _list_condition(which, f)
     columns = ", ".join(f"t.{c}" for c in TICKET_COLUMNS if c != "commune")
     return _df(con, f"""
-        WITH hit AS (SELECT {columns} FROM fact_ticket t WHERE {cond} AND {extra}),
-             page AS (SELECT * FROM hit t ORDER BY {order}, t.ticket_id LIMIT ?)
-        SELECT t.*, d.name AS commune, (SELECT count(*) FROM hit) AS total
+        WITH page AS (SELECT {columns} FROM fact_ticket t WHERE {cond} AND {extra}
+                      ORDER BY {order}, t.ticket_id LIMIT ?)
+        SELECT t.*, d.name AS commune
         FROM page t LEFT JOIN dim_area d ON d.area_key = t.area_key
         ORDER BY {order}, t.ticket_id""", [*params, *extra_params, limit])
