@@ -2,8 +2,11 @@
 
 The browser runs the rotation, the clock and the ageing of the as-of times; the server is
 asked only for the lake snapshot id every few seconds and redraws the views when, and
-only when, that id changes. Fetch failures are caught in the browser (assets/21-wall.js):
-the wall keeps its last content under a "reconnecting" banner until the server answers.
+only when, that id changes. The view on screen is asked for first; the others once it has
+been answered (`wall-go-<view>` holds the snapshot each view is to be drawn from), so after
+new data the wall's screen does not wait for views nobody is looking at. Fetch failures are
+caught in the browser (assets/21-wall.js): the wall keeps its last content under a
+"reconnecting" banner until the server answers.
 """
 from __future__ import annotations
 
@@ -61,6 +64,7 @@ def layout(lang: str) -> html.Div:
         dcc.Interval(id="wall-poll", interval=POLL_MS),
         dcc.Interval(id="wall-tick", interval=TICK_MS),
         dcc.Store(id="wall-snapshot"),
+        *[dcc.Store(id=f"wall-go-{view}") for view in WALL_VIEWS],
         dcc.Store(id="wall-viewport"),
         dcc.Store(id="wall-playlist"),
         dcc.Store(id="wall-freshness"),
@@ -117,7 +121,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             slot["title"] = t(f"wall_view_{slot['view']}", lang)
         province_name = f"{t('app_title', lang)} · {province.name}"
         note = t("wall_unknown_playlist", lang, name=unknown) if unknown else ""
-        return stage, {"slots": slots}, province_name, note
+        return stage, {"slots": slots, "views": list(WALL_VIEWS)}, province_name, note
 
     @app.callback(Output("wall-snapshot", "data"), Input("wall-poll", "n_intervals"), State("wall-snapshot", "data"))
     def poll(_, current: int | None):
@@ -143,7 +147,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         return VIEWS[view](ctx, lang, size, ctx.alerts(), ctx.freshness())
 
     def view_callback(view: str) -> None:
-        @app.callback(Output(f"wall-body-{view}", "children"), Input("wall-snapshot", "data"),
+        @app.callback(Output(f"wall-body-{view}", "children"), Input(f"wall-go-{view}", "data"),
                       Input("wall-viewport", "data"))
         def draw(snapshot: int | None, viewport: dict | None):
             if not isinstance(snapshot, int) or viewport is None:
@@ -162,6 +166,11 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         Output("wall-dots", "children"), Output("wall-progress", "style"),
         Input("wall-tick", "n_intervals"), Input("wall-playlist", "data"),
         State({"type": "wall-view", "index": ALL}, "className"))
+    app.clientside_callback(
+        ClientsideFunction("wall", "schedule"),
+        [Output(f"wall-go-{view}", "data") for view in WALL_VIEWS],
+        Input("wall-snapshot", "data"), Input("wall-tick", "n_intervals"), State("wall-playlist", "data"),
+        [State(f"wall-go-{view}", "data") for view in WALL_VIEWS])
     app.clientside_callback(
         ClientsideFunction("wall", "clock"),
         Output("wall-clock", "children"), Output("wall-date", "children"), Input("wall-tick", "n_intervals"))

@@ -17,6 +17,18 @@
     return Array.isArray(b) && a.length === b.length && a.every(function (v, i) { return v === b[i]; });
   }
 
+  // The slot is a function of the time of day, so several screens on one playlist turn together.
+  function activeSlot(slots) {
+    var total = slots.reduce(function (sum, slot) { return sum + slot.seconds; }, 0);
+    var at = (Date.now() / 1000) % total;
+    var i = 0;
+    while (i < slots.length - 1 && at >= slots[i].seconds) { at -= slots[i].seconds; i += 1; }
+    return {index: i, at: at};
+  }
+
+  // View drawings asked of the server and not yet answered (counted by the fetch wrapper below).
+  var drawing = 0;
+
   // Dash calls these by name (ClientsideFunction('wall', ...)): no inline script on the page.
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.wall = {
@@ -25,20 +37,31 @@
       return current && current.w === size.w && current.h === size.h ? noUpdate() : size;
     },
 
-    // The slot is a function of the time of day, so several screens on one playlist turn together.
     rotate: function (n, playlist, classes) {
       var nu = noUpdate();
       var slots = playlist && playlist.slots;
       if (!slots || !slots.length) { return [nu, nu, nu, nu]; }
-      var total = slots.reduce(function (sum, slot) { return sum + slot.seconds; }, 0);
-      var at = (Date.now() / 1000) % total;
-      var i = 0;
-      while (i < slots.length - 1 && at >= slots[i].seconds) { at -= slots[i].seconds; i += 1; }
-      var slot = slots[i];
+      var now = activeSlot(slots), i = now.index, at = now.at, slot = slots[i];
       var wanted = states(0).map(function (id) { return 'wall-view' + (id.index === slot.view ? ' active' : ''); });
       var dots = slots.map(function (_, k) { return k === i ? '\u25CF' : '\u25CB'; }).join(' ');
       var width = Math.min(100, 100 * at / slot.seconds).toFixed(1) + '%';
       return [sameList(wanted, classes) ? nu : wanted, slot.title, dots, {width: width}];
+    },
+
+    // Which snapshot each view is to be drawn from: the view on screen at once, the others when no
+    // drawing is outstanding any more (checked every tick), so they do not slow the one being looked at.
+    schedule: function (snapshot, n, playlist) {
+      var nu = noUpdate();
+      var views = (playlist && playlist.views) || [];
+      var go = Array.prototype.slice.call(arguments, 3);
+      var slots = playlist && playlist.slots;
+      if (typeof snapshot !== 'number' || !slots || !slots.length) { return views.map(function () { return nu; }); }
+      var active = slots[activeSlot(slots).index].view;
+      var activeDrawn = go[views.indexOf(active)] === snapshot && drawing === 0;
+      return views.map(function (view, k) {
+        if (go[k] === snapshot) { return nu; }
+        return view === active || activeDrawn ? snapshot : nu;
+      });
     },
 
     // The province's time whatever the display PC's zone: the stores keep ICT too.
@@ -78,9 +101,16 @@
   function offline(flag) { document.body.classList.toggle('wall-offline', flag); }
   function nothing() { return new Response(null, {status: 204}); }
 
+  function drawsView(init) {
+    return Boolean(init && typeof init.body === 'string' && init.body.indexOf('"wall-body-') !== -1);
+  }
   window.fetch = function (input, init) {
     if (!onWall(input)) { return originalFetch(input, init); }
+    var draws = drawsView(init);
+    if (draws) { drawing += 1; }
+    var done = function () { if (draws) { drawing -= 1; } };
     return originalFetch(input, init).then(function (response) {
+      done();
       if (response.status === 401) {
         window.location.assign('/login?next=' + encodeURIComponent(location.pathname + location.search));
         return nothing();
@@ -89,6 +119,7 @@
       offline(false);
       return response;
     }, function () {
+      done();
       offline(true);
       return nothing();
     });
