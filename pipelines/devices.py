@@ -13,7 +13,7 @@ from pipelines.areas import AreaIndex
 from pipelines.batch import Batch, LoadResult
 from pipelines.checks import Checker
 from pipelines.readers import require_columns
-from pipelines.store import append_new, insert_rows, new_rows, stage, upsert
+from pipelines.store import append_new, insert_rows, new_rows, stage, time_range, upsert
 
 log = logging.getLogger("ioc.pipelines")
 
@@ -36,14 +36,6 @@ def _registry_area(batch: Batch, check: Checker) -> tuple[pd.Series, pd.Series, 
 
 def _known_ids(batch: Batch, table: str, column: str) -> set[str]:
     return {row[0] for row in batch.con.execute(f"SELECT {column} FROM lake.main.{table}").fetchall()}
-
-
-def _time_range(frame: pd.DataFrame, column: str) -> str:
-    """SQL condition keeping the existing rows of the batch's time range (narrows the anti-join scan)."""
-    if frame.empty:
-        return "FALSE"
-    low, high = frame[column].min(), frame[column].max()
-    return f"t.{column} BETWEEN TIMESTAMP '{low}' AND TIMESTAMP '{high}'"
 
 
 def _camera_registry(batch: Batch, table: pd.DataFrame) -> LoadResult:
@@ -73,7 +65,7 @@ def _camera_status(batch: Batch, table: pd.DataFrame) -> LoadResult:
                                               "online": online})[check.valid()])
     staged = stage(batch.con, "stage_camera_status", "fact_camera_status", status)
     loaded = append_new(batch.con, "fact_camera_status", staged, ["camera_id", "observed_at"],
-                        _time_range(status, "observed_at"))
+                        time_range(status, "observed_at"))
     return LoadResult(len(table), loaded, check.problems())
 
 
@@ -89,7 +81,7 @@ def _camera_events(batch: Batch, table: pd.DataFrame) -> LoadResult:
                                               "detail": check.optional("detail")})[check.valid()])
     staged = stage(batch.con, "stage_camera_event", "fact_camera_event", events)
     loaded = append_new(batch.con, "fact_camera_event", staged, ["camera_id", "event_at", "event_type"],
-                        _time_range(events, "event_at"))
+                        time_range(events, "event_at"))
     return LoadResult(len(table), loaded, check.problems())
 
 
@@ -138,7 +130,7 @@ def _sensor_readings(batch: Batch, table: pd.DataFrame) -> LoadResult:
     con.register("batch_sensor_reading", pa.Table.from_pandas(readings, preserve_index=False))
     try:
         new = new_rows(con, "fact_sensor_reading", "batch_sensor_reading", ["sensor_id", "observed_at"],
-                       _time_range(readings, "observed_at"))
+                       time_range(readings, "observed_at"))
         rollups.sensors(con, new)
         loaded = insert_rows(con, "fact_sensor_reading", new, [batch.batch_id, batch.source, batch.started_at])
     finally:

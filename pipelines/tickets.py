@@ -14,7 +14,7 @@ from pipelines.areas import AreaIndex
 from pipelines.batch import Batch, LoadResult
 from pipelines.checks import Checker
 from pipelines.readers import require_columns
-from pipelines.store import append_new, stage
+from pipelines.store import append_new, stage, time_range
 
 REQUIRED = ["service_request_id", "status", "service_code", "requested_datetime", "updated_datetime"]
 STATUSES = ("open", "in_progress", "closed")
@@ -47,18 +47,20 @@ def _current_state_sql(staged: str) -> str:
     attributes = ",\n".join(f"first({name} {_LATEST}) FILTER (WHERE {name} IS NOT NULL) AS {name}"
                             for name in _ATTRIBUTES)
     return f"""
-        WITH candidate AS (
+        WITH events AS MATERIALIZED (
+            SELECT ticket_id, status, event_at FROM lake.main.fact_ticket_event
+            WHERE ticket_id IN (SELECT ticket_id FROM touched_tickets)
+        ), candidate AS (
             SELECT *, CASE status WHEN 'closed' THEN 3 WHEN 'in_progress' THEN 2 ELSE 1 END AS status_rank
             FROM (SELECT * FROM {staged} WHERE ticket_id IN (SELECT ticket_id FROM touched_tickets)
                   UNION ALL
                   SELECT * FROM lake.main.fact_ticket WHERE ticket_id IN (SELECT ticket_id FROM touched_tickets))
         ), reopened AS (
             SELECT ticket_id, max(event_at) FILTER (WHERE status <> 'closed') AS last_open
-            FROM lake.main.fact_ticket_event WHERE ticket_id IN (SELECT ticket_id FROM touched_tickets)
-            GROUP BY ticket_id
+            FROM events GROUP BY ticket_id
         ), closing AS (
             SELECT e.ticket_id, min(e.event_at) AS closed_at
-            FROM lake.main.fact_ticket_event e JOIN reopened r ON r.ticket_id = e.ticket_id
+            FROM events e JOIN reopened r ON r.ticket_id = e.ticket_id
             WHERE e.status = 'closed' AND (r.last_open IS NULL OR e.event_at >= r.last_open)
             GROUP BY e.ticket_id
         ), state AS (
@@ -99,7 +101,7 @@ def load_tickets(batch: Batch, table: pd.DataFrame) -> LoadResult:
     con = batch.con
     events = batch.with_lineage(pd.DataFrame({"ticket_id": ticket_id, "status": status, "event_at": event_at})[valid])
     loaded = append_new(con, "fact_ticket_event", stage(con, "stage_ticket_event", "fact_ticket_event", events),
-                        EVENT_KEY)
+                        EVENT_KEY, time_range(events, "event_at"))
     if loaded:
         staged = stage(con, "stage_ticket", "fact_ticket", rows)
         con.execute("CREATE OR REPLACE TEMP TABLE touched_tickets AS "
