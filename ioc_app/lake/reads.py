@@ -8,6 +8,7 @@ keyed by the whole lake's snapshot, as every result was before.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from functools import lru_cache
 from typing import Any
@@ -17,15 +18,24 @@ import duckdb
 _LAKE_CATALOGS = {"", "lake"}
 _LAKE_SCHEMAS = {"", "main"}
 
-_parser = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+_parser: tuple[int, duckdb.DuckDBPyConnection] | None = None  # (process id, connection): one per process
 _parser_lock = threading.Lock()
+
+
+def _serialized(sql: str) -> str:
+    """`json_serialize_sql` on an in-memory DuckDB of this process (never one inherited across a fork)."""
+    global _parser
+    with _parser_lock:
+        if _parser is None or _parser[0] != os.getpid():
+            _parser = (os.getpid(), duckdb.connect(config={"autoinstall_known_extensions": False,
+                                                           "autoload_known_extensions": False}))
+        return _parser[1].execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0]
 
 
 @lru_cache(maxsize=2048)
 def tables_read(sql: str) -> frozenset[str] | None:
     """The lake tables a SELECT names (its CTEs excluded), or None when it reads anything else."""
-    with _parser_lock:
-        tree = json.loads(_parser.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    tree = json.loads(_serialized(sql))
     if tree.get("error"):
         return None
     tables: set[str] = set()
