@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from layouts.feedback import LIST_ROWS
 from tests.browser import chromium, log_in, record_foreign_requests
 from tests.conftest import LEADER
 
@@ -50,7 +51,7 @@ def test_feedback_map_filters_the_list_and_exports(page, server):
     page.locator(".dash-dropdown-option", has_text="Last 365 days").click()
     page.locator("#fb-kpi-received .ioc-kpi-sub").filter(has_not_text=since_30).wait_for(timeout=30_000)
     province_total = page.locator("#fb-kpi-received .ioc-kpi-value").inner_text()
-    page.wait_for_selector(f"#fb-list-count:text-is('200 of {province_total} tickets')", timeout=30_000)
+    page.wait_for_selector(f"#fb-list-count:text-is('{LIST_ROWS} of {province_total} tickets')", timeout=30_000)
     assert "Source: citizen feedback system" in page.locator("#fb-tile-received").get_attribute("title")
 
     paths = page.locator("#fb-map path.choroplethlocation")
