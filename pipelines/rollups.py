@@ -22,9 +22,9 @@ import time
 import duckdb
 
 from ioc_app.lake import ticket_rollups
+from ioc_app.lake.connection import MAIN as L
 
 log = logging.getLogger("ioc.pipelines")
-L = "lake.main"
 
 
 def sensors(con: duckdb.DuckDBPyConnection, new_readings: str) -> None:

@@ -20,6 +20,7 @@ from ioc_app.config import Settings
 from ioc_app.errors import StoreError
 
 LAKE = "lake"
+MAIN = f"{LAKE}.main"  # the lake's tables, named so in SQL that does not run under `USE lake`
 _CATALOG_EXTENSIONS = {"sqlite:": "sqlite", "postgres:": "postgres"}
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import duckdb
 
-L = "lake.main"
+from ioc_app.lake.connection import MAIN as L
 
 
 def daily_rows(days: str | None) -> str:
