@@ -91,14 +91,6 @@ def test_snapshot_is_the_lake_snapshot(con):
     assert w.snapshot(con) == snapshot_id(con)
 
 
-def test_newest_by_kind(con):
-    newest = w.newest_by_kind(con).set_index("kind")["newest"]
-    assert newest["sensors"] == con.execute("SELECT max(observed_at) FROM fact_sensor_reading").fetchone()[0]
-    assert newest["tickets"] == con.execute("SELECT max(updated_at) FROM fact_ticket").fetchone()[0]
-    assert newest["cameras"] == con.execute("SELECT max(observed_at) FROM fact_camera_status").fetchone()[0]
-    assert set(newest.index) == {"reports", "tickets", "cameras", "sensors"} and newest.notna().all()
-
-
 def test_newest_times_equal_the_full_scans(con):
     """The bounded lookups of ioc_app.queries.newest give what max() over the whole table gives."""
     def scan(sql: str):
@@ -108,7 +100,10 @@ def test_newest_times_equal_the_full_scans(con):
     assert newest.newest_hour(con) == scan("SELECT max(hour) FROM agg_sensor_hourly")
     assert newest.newest_reading(con) == scan("SELECT max(observed_at) FROM fact_sensor_reading")
     assert newest.newest_heartbeat(con) == scan("SELECT max(observed_at) FROM fact_camera_status")
+    assert newest.newest_ticket_update(con) == scan("SELECT max(updated_at) FROM fact_ticket")
+    assert newest.newest_approval(con) == scan("SELECT max(approved_at) FROM fact_indicator_value")
     assert newest.newest_hour(con) == newest.newest_reading(con).replace(minute=0, second=0, microsecond=0)
+    assert None not in (newest.newest_ticket_update(con), newest.newest_approval(con))
 
 
 def _tickets(con) -> pd.DataFrame:

@@ -1,13 +1,15 @@
-"""The newest sensor reading's, rollup hour's and camera heartbeat's times, without reading
-every record.
+"""The newest sensor reading's, rollup hour's, camera heartbeat's, ticket update's and approved
+figure's times, without reading every record where a table is large.
 
 `max(observed_at)` reads the whole column: 30 ms at 10M readings, ten times that at a
 province-year's 100M; 40 ms over a year of heartbeats, 23 ms over the 8.5M hourly rollup rows.
 The daily sensor rollup (one row per sensor and day) gives the newest day; the newest reading
 and the newest hour are then looked for in that day only, which DuckLake finds through its
 files' statistics. Heartbeats have no rollup: `ORDER BY observed_at DESC LIMIT 1` lets DuckDB's
-top-N filter skip every row group older than the best time found so far (10 ms at a year).
-All read the caller's snapshot.
+top-N filter skip every row group older than the best time found so far (10 ms at a year);
+ticket updates are found the same way. Approved figures are a few thousand rows.
+All read the caller's snapshot; each is a query of its own, so a page's callers share one
+cached lookup per source (ioc_app.web.query_cache).
 """
 from __future__ import annotations
 
@@ -43,3 +45,14 @@ def newest_heartbeat(con: duckdb.DuckDBPyConnection) -> datetime | None:
     row = con.execute("SELECT observed_at FROM fact_camera_status "
                       "ORDER BY observed_at DESC NULLS LAST LIMIT 1").fetchone()
     return None if row is None else row[0]
+
+
+def newest_ticket_update(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """Time of the newest ticket update; None while there is no ticket."""
+    row = con.execute("SELECT updated_at FROM fact_ticket ORDER BY updated_at DESC NULLS LAST LIMIT 1").fetchone()
+    return None if row is None else row[0]
+
+
+def newest_approval(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """Time of the newest approved figure in the store; None while there is none."""
+    return con.execute("SELECT max(approved_at) FROM fact_indicator_value").fetchone()[0]

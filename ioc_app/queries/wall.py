@@ -10,7 +10,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from ioc_app.queries.newest import newest_heartbeat, newest_hour, newest_reading
+from ioc_app.queries.newest import newest_hour
 from ioc_app.queries.overview import CAMERA_HEARTBEAT_MINUTES, reporting_window
 from ioc_app.queries.scope import Scope
 
@@ -26,15 +26,6 @@ def snapshot(con: duckdb.DuckDBPyConnection) -> int:
     from ioc_app.lake import snapshot_id
 
     return snapshot_id(con)
-
-
-def newest_by_kind(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Newest record time of each source kind (reports, tickets, cameras, sensors)."""
-    return _df(con, """
-        SELECT 'reports' AS kind, max(approved_at) AS newest FROM fact_indicator_value
-        UNION ALL SELECT 'tickets', max(updated_at) FROM fact_ticket
-        UNION ALL SELECT 'cameras', CAST(? AS TIMESTAMP)
-        UNION ALL SELECT 'sensors', CAST(? AS TIMESTAMP)""", [newest_heartbeat(con), newest_reading(con)])
 
 
 def ticket_categories(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime | None, days: int,
