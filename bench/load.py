@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from bench.capture import WALL_READY, Callback
 from bench.client import Client
 from ioc_app.config import Settings
+from ioc_app.lake import snapshot_id
 
 OK = (200, 204)  # 204: the callback answered "nothing to update"
 
@@ -84,7 +85,8 @@ class Snapshots:
             raise RuntimeError(f"increment of {kind}: {report.loaded} of {expected} rows loaded")
 
     def _tickets(self) -> pa.Table:
-        """Copies of the newest tickets, received now, and the next status of as many open tickets."""
+        """Copies of the newest tickets, received now (named after the lake's snapshot: never taken), and
+        the next status of as many open tickets."""
         at = self.newest
         return self.con.execute("""
             WITH newest AS (
@@ -93,7 +95,7 @@ class Snapshots:
                 SELECT t.* FROM lake.main.fact_ticket t
                 WHERE t.ticket_id IN (SELECT ticket_id FROM lake.main.agg_ticket_backlog
                                       ORDER BY requested_at, ticket_id LIMIT ?))
-            SELECT 'BENCH-' || strftime(?::TIMESTAMP, '%Y%m%d%H%M') || '-' || row_number() OVER () AS service_request_id,
+            SELECT 'BENCH-' || ? || '-' || row_number() OVER () AS service_request_id,
                    'open' AS status, service_code, service_name, description,
                    ?::TIMESTAMP AS requested_datetime, ?::TIMESTAMP AS updated_datetime,
                    ?::TIMESTAMP + (expected_at - requested_at) AS expected_datetime, lat, lon AS long, address,
@@ -104,7 +106,8 @@ class Snapshots:
             SELECT ticket_id, CASE status WHEN 'open' THEN 'in_progress' ELSE 'closed' END, service_code,
                    service_name, description, requested_at, ?::TIMESTAMP, expected_at, lat, lon, address, agency,
                    CASE WHEN status = 'in_progress' THEN 4 END, original_area_code
-            FROM moving""", [TICKETS_PER_COMMIT, TICKETS_PER_COMMIT, at, at, at, at, at]).fetch_arrow_table()
+            FROM moving""", [TICKETS_PER_COMMIT, TICKETS_PER_COMMIT, snapshot_id(self.con), at, at, at, at]
+        ).fetch_arrow_table()
 
     def _heartbeats(self, rng: np.random.Generator) -> pa.Table:
         """A heartbeat of every camera, 15 minutes after the newest round: 2 % of them offline."""
