@@ -29,9 +29,8 @@ class TableVersions:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._upto: int | None = None
-        self._changed: dict[str, int] = {}
-        self._whole_lake = 0  # newest snapshot with a change of the whole lake
+        self._upto: int | None = None  # the newest snapshot read, always among the recent ones
+        # snapshot -> (newest snapshot with a change of the whole lake, each table's newest change)
         self._recent: OrderedDict[int, tuple[int, dict[str, int]]] = OrderedDict()
 
     def of(self, cur: duckdb.DuckDBPyConnection, snapshot: int, tables: frozenset[str]) -> Versions | None:
@@ -55,8 +54,8 @@ class TableVersions:
         changes = cur.execute(f"""
             SELECT snapshot_id, changes_made FROM {_META}.ducklake_snapshot_changes
             WHERE snapshot_id > ? AND snapshot_id <= ? ORDER BY snapshot_id""", [since, snapshot]).fetchall()
-        whole_lake = self._whole_lake
-        changed = {name: self._changed.get(name, whole_lake) for name in names.values()}
+        whole_lake, before = (0, {}) if self._upto is None else self._recent[self._upto]
+        changed = {name: before.get(name, whole_lake) for name in names.values()}
         for snapshot_id, made in changes:
             for entry in (made or "").split(","):
                 verb, _, value = entry.partition(":")
@@ -64,7 +63,7 @@ class TableVersions:
                     changed[names[int(value)]] = snapshot_id
                 else:
                     whole_lake = snapshot_id
-        self._changed, self._whole_lake, self._upto = changed, whole_lake, snapshot
+        self._upto = snapshot
         self._recent[snapshot] = (whole_lake, changed)
         while len(self._recent) > _KEPT:
             self._recent.popitem(last=False)

@@ -42,17 +42,20 @@ def newest_reading(con: duckdb.DuckDBPyConnection) -> datetime | None:
 
 def newest_heartbeat(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """Time of the newest camera heartbeat round; None while there is none."""
-    row = con.execute("SELECT observed_at FROM fact_camera_status "
-                      "ORDER BY observed_at DESC NULLS LAST LIMIT 1").fetchone()
-    return None if row is None else row[0]
+    return _top_time(con, "fact_camera_status", "observed_at")
 
 
 def newest_ticket_update(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """Time of the newest ticket update; None while there is no ticket."""
-    row = con.execute("SELECT updated_at FROM fact_ticket ORDER BY updated_at DESC NULLS LAST LIMIT 1").fetchone()
-    return None if row is None else row[0]
+    return _top_time(con, "fact_ticket", "updated_at")
 
 
 def newest_approval(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """Time of the newest approved figure in the store; None while there is none."""
     return con.execute("SELECT max(approved_at) FROM fact_indicator_value").fetchone()[0]
+
+
+def _top_time(con: duckdb.DuckDBPyConnection, table: str, column: str) -> datetime | None:
+    """The newest `column` of `table` by top-N, which skips the row groups older than the best found."""
+    row = con.execute(f"SELECT {column} FROM {table} ORDER BY {column} DESC NULLS LAST LIMIT 1").fetchone()
+    return None if row is None else row[0]

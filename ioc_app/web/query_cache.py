@@ -107,7 +107,8 @@ class QueryCache:
         with self._reader.cursor() as cur:
             recorder = _Recorder(cur)
             result = query(recorder, *call[2])
-        if recorder.tables:
+        if recorder.tables and recorder.tables != self._reads.get(call):
+            # First run (or other tables than before): keep the result under the tables' versions.
             with self._lock:
                 self._reads[call] = recorder.tables
                 while len(self._reads) > _MAX_READS:
