@@ -30,9 +30,10 @@ from layouts.tiles import tile
 
 ROLES = ("leader", "dept_head", "approver", "unit_admin", "admin")
 EVENT_ROWS = 200
-# The desk tables show the cameras and outages that need attention first; the exports hold them all.
+# The desk tables show the cameras, outages and stations that need attention first; the exports hold them all.
 CAMERA_ROWS = 100
 OUTAGE_ROWS = 100
+SENSOR_ROWS = 100
 EXPORT_ROWS = 50_000
 
 
@@ -66,7 +67,7 @@ def layout(lang: str) -> html.Div:
         ], className="ioc-two"),
         html.Footer(id="dv-camera-footer", className="ioc-footer"),
         html.Div([
-            panel(t("dv_sensors", lang), _export_buttons("sensors", lang),
+            panel(counted("dv_sensors", "dv-sensors-count"), _export_buttons("sensors", lang),
                   html.Div(id="dv-sensors", className="ioc-scroll")),
             panel(t("dv_series", lang), html.Div([
                 html.Label([t("dv_sensor", lang), dcc.Dropdown(id="dv-sensor", clearable=False, searchable=True,
@@ -162,6 +163,15 @@ def attention_first(states: pd.DataFrame, camera: str | None) -> pd.DataFrame:
     """Cameras offline first, then by uptime from the lowest; the chosen camera heads the list."""
     order = states.assign(chosen=states["camera_id"] != camera, up=states["online"].astype(bool))
     return order.sort_values(["chosen", "up", "uptime", "name"], na_position="first").drop(columns=["chosen", "up"])
+
+
+def sensors_attention_first(latest: pd.DataFrame) -> pd.DataFrame:
+    """Stations above their limit first (the furthest above it first), then those without a recent
+    reading, then the others in the order they came (kind, station)."""
+    order = latest.assign(rank=(latest["value"] / latest["threshold"]).where(latest["over"]).fillna(0),
+                          silent=latest["value"].notna())
+    return order.sort_values(["over", "rank", "silent"], ascending=[False, False, True], kind="stable"
+                             ).drop(columns=["rank", "silent"])
 
 
 def shown_of(shown: int, total: int, lang: str) -> str:
@@ -287,14 +297,15 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
 
     # Fired by the page's own layout, not by the URL (see layouts/feedback.py `choices`).
     @app.callback(Output("dv-sensor", "options"), Output("dv-sensor", "value"), Output("dv-sensors", "children"),
-                  Output("dv-sensor-footer", "children"), Input("dv-resolution", "options"),
+                  Output("dv-sensors-count", "children"), Output("dv-sensor-footer", "children"),
+                  Input("dv-resolution", "options"),
                   State("dv-sensor", "value"))
     def show_sensors(_path, current: str | None):
         require_role(*ROLES)
         lang = lang_of()
         latest = sensor_readings(cache.run(w.sensor_latest, scope()))
-        options = [{"label": f"{t('sensor_' + row['kind'], lang)} · {row['name']}", "value": row["sensor_id"]}
-                   for _, row in latest.iterrows()]
+        options = [{"label": f"{t('sensor_' + kind, lang)} · {name}", "value": sensor_id}
+                   for kind, name, sensor_id in zip(latest["kind"], latest["name"], latest["sensor_id"])]
         ids = latest["sensor_id"].tolist()
         if current not in ids:
             over = latest.loc[latest["over"], "sensor_id"].tolist()
@@ -306,7 +317,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             text = f"{number(row['value'], lang, _digits(row['kind']))} {row['unit']}"
             return [text, html.Span(t("dv_over", lang), className="dv-badge-over")] if row["over"] else text
 
-        rows = [{**row, "reading": row} for row in latest.to_dict("records")]
+        shown = sensors_attention_first(latest).head(SENSOR_ROWS)
+        rows = [{**row, "reading": row} for row in shown.to_dict("records")]
         sensor_table = table(rows, [
             ("kind", t("dv_col_kind", lang), lambda v: t(f"sensor_{v}", lang)),
             ("name", t("dv_col_station", lang), None),
@@ -315,7 +327,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             ("threshold", t("dv_col_threshold", lang), lambda v: number(None if pd.isna(v) else v, lang, 2)),
             ("observed_at", t("dv_col_observed", lang), lambda v: _when(v, lang)),
         ], "dv-sensors-table", t("no_data", lang), row_class=lambda r: "dv-over" if r["over"] else "")
-        return options, current, sensor_table, f"{sensor_source(latest, lang)} · {snapshot(lang)}"
+        return (options, current, sensor_table, shown_of(len(shown), len(latest), lang),
+                f"{sensor_source(latest, lang)} · {snapshot(lang)}")
 
     @app.callback(Output("dv-series", "figure"), Input("dv-sensor", "value"), Input("dv-resolution", "value"),
                   Input("dv-viewport", "data"))

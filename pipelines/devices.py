@@ -66,6 +66,8 @@ def _camera_status(batch: Batch, table: pd.DataFrame) -> LoadResult:
     staged = stage(batch.con, "stage_camera_status", "fact_camera_status", status)
     loaded = append_new(batch.con, "fact_camera_status", staged, ["camera_id", "observed_at"],
                         time_range(status, "observed_at"))
+    if loaded:
+        rollups.cameras(batch.con, f"{staged}_new")
     return LoadResult(len(table), loaded, check.problems())
 
 

@@ -21,7 +21,7 @@ import time
 
 import duckdb
 
-from ioc_app.lake import ticket_rollups
+from ioc_app.lake import device_latest, ticket_rollups
 from ioc_app.lake.connection import MAIN as L
 
 log = logging.getLogger("ioc.pipelines")
@@ -29,7 +29,8 @@ log = logging.getLogger("ioc.pipelines")
 
 def sensors(con: duckdb.DuckDBPyConnection, new_readings: str) -> None:
     """Refresh agg_sensor_hourly / agg_sensor_daily for the (sensor, hour) and (sensor, day)
-    partitions that `new_readings(sensor_id, observed_at, value)` touches.
+    partitions that `new_readings(sensor_id, observed_at, value)` touches, and agg_sensor_latest
+    for its sensors.
 
     Call it BEFORE inserting those readings into fact_sensor_reading: each touched sensor-day
     is aggregated from its stored readings (read from the day range only, which DuckLake
@@ -75,8 +76,14 @@ def sensors(con: duckdb.DuckDBPyConnection, new_readings: str) -> None:
                min(t.low), max(t.high)
         FROM touched_sensor_hours t LEFT JOIN {L}.dim_sensor s ON s.sensor_id = t.sensor_id
         GROUP BY t.sensor_id, day""").fetchone()[0]
-    log.info("rollups: %d hourly and %d daily sensor partitions refreshed in %.2f s",
-             hours, days, time.perf_counter() - started)
+    device_latest.add_readings(con, new_readings)
+    log.info("rollups: %d hourly and %d daily sensor partitions and the sensors' newest readings refreshed "
+             "in %.2f s", hours, days, time.perf_counter() - started)
+
+
+def cameras(con: duckdb.DuckDBPyConnection, new_heartbeats: str) -> None:
+    """Refresh agg_camera_latest for the cameras of `new_heartbeats` (fact_camera_status's columns)."""
+    device_latest.add_heartbeats(con, new_heartbeats)
 
 
 def tickets(con: duckdb.DuckDBPyConnection, touched_days: str, new_state: str) -> None:

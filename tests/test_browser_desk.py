@@ -91,6 +91,9 @@ def test_devices_camera_click_filters_events_and_exports(page, server):
     assert "Threshold" in page.locator("#dv-series").inner_text()
     cameras = page.locator("#dv-cameras-table tbody tr").count()
     assert cameras == len(_column(page, "dv-cameras-table", 1)) > 1
+    stations = page.locator("#dv-sensors-table tbody tr").count()
+    shown, total = page.locator("#dv-sensors-count").inner_text().split(" of ")
+    assert int(shown) == stations <= int(total.replace(",", ""))
     all_events = page.locator("#dv-events-count").inner_text()
 
     page.locator("#dv-map .scattergeo path.point").first.click(force=True)

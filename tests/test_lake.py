@@ -88,6 +88,27 @@ def test_an_older_lake_gains_the_ticket_rollups_filled_from_its_tickets(any_cata
         assert snapshot_id(con) == before + 1
 
 
+def test_an_older_lake_gains_the_devices_latest_rows_filled_from_its_feeds(any_catalog):
+    """A lake made before agg_sensor_latest and agg_camera_latest gets them at its next
+    ensure_schema, filled from the readings and heartbeats it holds."""
+    with connect(any_catalog) as con:
+        ensure_schema(con)
+        con.execute("""INSERT INTO fact_sensor_reading (sensor_id, observed_at, value) VALUES
+            ('S1', '2026-11-01 08:00', 1.5), ('S1', '2026-11-01 08:05', 2.5), ('S2', '2026-11-01 07:00', 9.0)""")
+        con.execute("""INSERT INTO fact_camera_status (camera_id, observed_at, online) VALUES
+            ('C1', '2026-11-01 08:00', TRUE), ('C1', '2026-11-01 08:05', FALSE), ('C2', '2026-11-01 08:05', FALSE)""")
+        con.execute("DROP TABLE agg_sensor_latest")
+        con.execute("DROP TABLE agg_camera_latest")
+        before = snapshot_id(con)
+        ensure_schema(con)
+        assert snapshot_id(con) == before + 1
+        assert con.execute("SELECT sensor_id, observed_at::VARCHAR, value FROM agg_sensor_latest ORDER BY 1"
+                           ).fetchall() == [("S1", "2026-11-01 08:05:00", 2.5), ("S2", "2026-11-01 07:00:00", 9.0)]
+        assert con.execute("SELECT camera_id, observed_at::VARCHAR, online, last_online::VARCHAR "
+                           "FROM agg_camera_latest ORDER BY 1").fetchall() == [
+            ("C1", "2026-11-01 08:05:00", False, "2026-11-01 08:00:00"), ("C2", "2026-11-01 08:05:00", False, None)]
+
+
 def test_postgres_catalog(pg_lake):
     with connect(pg_lake) as con:
         ensure_schema(con)

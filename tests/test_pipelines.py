@@ -417,6 +417,50 @@ def test_overlapping_readings_add_only_new_rows_and_rollups_stay_exact(sensor_la
     assert any(message.startswith("fact_sensor_reading: 3 new rows loaded") for message in messages)
 
 
+LATEST_FROM_FEEDS = """
+    SELECT 'sensor', sensor_id, max(observed_at), CAST(arg_max(value, observed_at) AS VARCHAR), NULL
+    FROM fact_sensor_reading GROUP BY sensor_id
+    UNION ALL
+    SELECT 'camera', camera_id, max(observed_at), CAST(arg_max(online, observed_at) AS VARCHAR),
+           max(observed_at) FILTER (WHERE online)
+    FROM fact_camera_status GROUP BY camera_id"""
+LATEST_STORED = """
+    SELECT 'sensor', sensor_id, observed_at, CAST(value AS VARCHAR), NULL FROM agg_sensor_latest
+    UNION ALL
+    SELECT 'camera', camera_id, observed_at, CAST(online AS VARCHAR), last_online FROM agg_camera_latest"""
+
+
+def test_devices_latest_rows_follow_batches_in_any_order(sensor_lake, tmp_path, place):
+    """Each batch folds its new readings and heartbeats into the devices' latest rows: an older batch
+    arriving late changes nothing, a resent one adds nothing, and the rows stay those of the feeds."""
+    cameras = pd.DataFrame([("CAM1", "Ngã tư", "traffic", place["lat"], place["lon"], "", ""),
+                            ("CAM2", "Chợ", "security", place["lat"], place["lon"], "", "")],
+                           columns=["camera_id", "name", "kind", "lat", "lon", "area_code", "installed_at"])
+    run_ingest(sensor_lake, "cameras", write(cameras, tmp_path / "cameras.csv"))
+
+    def beats(name: str, rows: list[tuple]) -> None:
+        frame = pd.DataFrame(rows, columns=["camera_id", "observed_at", "online"])
+        frame["observed_at"] = pd.to_datetime(frame["observed_at"])
+        run_ingest(sensor_lake, "cameras", write(frame, tmp_path / f"{name}.parquet"))
+
+    beats("b1", [("CAM1", "2025-09-01 10:00", True), ("CAM1", "2025-09-01 10:05", False),
+                 ("CAM2", "2025-09-01 10:05", True)])
+    run_ingest(sensor_lake, "sensors", write(readings([("SAL1", "2025-09-01 10:05", 2.0),
+                                                       ("SAL2", "2025-09-01 10:00", 7.0)]), tmp_path / "r1.csv"))
+    beats("b0", [("CAM1", "2025-09-01 09:55", True), ("CAM2", "2025-09-01 09:55", False)])  # older, late
+    run_ingest(sensor_lake, "sensors", write(readings([("SAL1", "2025-09-01 09:00", 5.0),
+                                                       ("SAL1", "2025-09-01 10:10", 3.0)]), tmp_path / "r2.csv"))
+    run_ingest(sensor_lake, "sensors", write(readings([("SAL1", "2025-09-01 10:10", 3.0)]), tmp_path / "r3.csv"))
+    stored = sorted(query(sensor_lake, LATEST_STORED), key=repr)
+    assert stored == sorted(query(sensor_lake, LATEST_FROM_FEEDS), key=repr)
+    assert stored == sorted([
+        ("camera", "CAM1", pd.Timestamp("2025-09-01 10:05"), "false", pd.Timestamp("2025-09-01 10:00")),
+        ("camera", "CAM2", pd.Timestamp("2025-09-01 10:05"), "true", pd.Timestamp("2025-09-01 10:05")),
+        ("sensor", "SAL1", pd.Timestamp("2025-09-01 10:10"), "3.0", None),
+        ("sensor", "SAL2", pd.Timestamp("2025-09-01 10:00"), "7.0", None),
+    ], key=repr)
+
+
 def test_repeated_timestamps_and_ids_are_checked_once_per_distinct_value():
     stamps = pd.Series(["2025-09-01 10:00", " 2025-09-01T03:00:00Z", None, " ", "soon", "2025-09-01 10:00"] * 3,
                        dtype="str")

@@ -161,6 +161,28 @@ def test_camera_states_agree_with_the_overview(con):
     assert (offline["last_online"].dropna() < summary["as_of"]).all()
 
 
+def test_devices_now_equal_what_their_feeds_say(con):
+    """Read from the devices' latest rows, each station's reading and each camera's state are those
+    of its newest reading and heartbeat in the feeds."""
+    readings = con.execute("SELECT * FROM fact_sensor_reading").df()
+    newest_reading = readings["observed_at"].max()
+    recent = readings[readings["observed_at"] >= newest_reading - timedelta(minutes=q.SENSOR_FRESH_MINUTES)]
+    expected = recent.sort_values("observed_at").groupby("sensor_id")["value"].last()
+    latest = w.sensor_latest(con, SCOPE).set_index("sensor_id")
+    assert latest["value"].dropna().to_dict() == expected.to_dict()
+
+    beats = con.execute("SELECT * FROM fact_camera_status").df()
+    as_of = beats["observed_at"].max().to_pydatetime()
+    week = beats[beats["observed_at"] >= as_of - timedelta(days=7)].sort_values("observed_at")
+    last = week.groupby("camera_id").last()
+    fresh = last["observed_at"] >= as_of - timedelta(minutes=q.CAMERA_HEARTBEAT_MINUTES)
+    states = w.camera_states(con, SCOPE, as_of).set_index("camera_id")
+    assert states["online"].to_dict() == (last["online"] & fresh).reindex(states.index, fill_value=False).to_dict()
+    last_online = week[week["online"]].groupby("camera_id")["observed_at"].max()
+    assert states["last_online"].dropna().to_dict() == last_online.to_dict()
+    assert not states["online"].all() and states["online"].any()
+
+
 def test_sensor_alert_names_the_station_and_its_commune(con):
     latest = w.sensor_latest(con, SCOPE)
     pm = latest[latest["kind"] == "pm25"].sort_values("value", ascending=False).iloc[0]

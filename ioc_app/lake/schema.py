@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import duckdb
 
-from ioc_app.lake import ticket_rollups
+from ioc_app.lake import device_latest, ticket_rollups
 
 log = logging.getLogger("ioc.lake")
 
@@ -48,6 +49,9 @@ TABLES: dict[str, str] = {
                         "closed_days DOUBLE, rated BIGINT, satisfaction_sum DOUBLE",
     "agg_ticket_backlog": "ticket_id VARCHAR, area_key VARCHAR, service_code VARCHAR, agency VARCHAR, "
                           "status VARCHAR, requested_at TIMESTAMP, expected_at TIMESTAMP",
+    # Derived from the device feeds (ioc_app/lake/device_latest.py).
+    "agg_sensor_latest": "sensor_id VARCHAR, observed_at TIMESTAMP, value DOUBLE",
+    "agg_camera_latest": "camera_id VARCHAR, observed_at TIMESTAMP, online BOOLEAN, last_online TIMESTAMP",
     "agg_indicator_area": "indicator_code VARCHAR, area_key VARCHAR, level VARCHAR, period VARCHAR, "
                           "period_type VARCHAR, period_start DATE, category_code VARCHAR, value DOUBLE",
     "ingest_batch": "batch_id VARCHAR, kind VARCHAR, source VARCHAR, file VARCHAR, started_at TIMESTAMP, "
@@ -68,13 +72,18 @@ TABLES: dict[str, str] = {
 # them while `IN ('86', 'x')` did; docs/decisions.md). Every batch writes Parquet files and
 # lake.maintenance.compact() merges the small ones.
 INLINE_ROW_LIMIT = 0
-TICKET_ROLLUPS = {"agg_ticket_daily", "agg_ticket_backlog"}
+# Tables derived from the facts, each family with what fills it from every fact when one of its
+# tables is created or widened.
+DERIVED: dict[frozenset[str], Callable[[duckdb.DuckDBPyConnection], None]] = {
+    frozenset({"agg_ticket_daily", "agg_ticket_backlog"}): ticket_rollups.rebuild,
+    frozenset(device_latest.TABLES): device_latest.rebuild,
+}
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection, attempts: int = 3) -> None:
     """Create the missing tables and add the missing columns in one transaction; no write (and no
-    snapshot) when nothing is missing. Ticket rollups that were created or widened are filled
-    from the tickets in the same transaction. Machines started together (docs/deployment.md) may
+    snapshot) when nothing is missing. Derived tables that were created or widened are filled
+    from the facts in the same transaction. Machines started together (docs/deployment.md) may
     bring one lake up to date at the same moment: each reads the lake inside its own transaction
     (DuckLake pins what it sees there), the one whose commit conflicts looks again, and finds the
     work done."""
@@ -119,8 +128,9 @@ def _add_missing(con: duckdb.DuckDBPyConnection) -> bool:
     for name, new in widened.items():
         for column, sql_type in new:
             con.execute(f"ALTER TABLE lake.main.{name} ADD COLUMN {column} {sql_type}")
-    if TICKET_ROLLUPS & (set(missing) | set(widened)):
-        ticket_rollups.rebuild(con)
+    for tables, rebuild in DERIVED.items():
+        if tables & (set(missing) | set(widened)):
+            rebuild(con)
     if limit_wrong:
         con.execute(f"CALL lake.set_option('data_inlining_row_limit', {INLINE_ROW_LIMIT})")
         con.execute("CALL ducklake_flush_inlined_data('lake')")

@@ -49,11 +49,8 @@ def cameras_summary(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetim
     return _df(con, f"""
         WITH cams AS (SELECT camera_id FROM dim_camera c WHERE {cond}),
              latest AS (
-                SELECT s.camera_id, arg_max(s.online, s.observed_at) AS online, max(s.observed_at) AS seen
-                FROM fact_camera_status s
-                WHERE s.observed_at >= ?::TIMESTAMP - INTERVAL 1 DAY
-                  AND s.camera_id IN (SELECT camera_id FROM cams)
-                GROUP BY s.camera_id)
+                SELECT camera_id, online, observed_at AS seen FROM agg_camera_latest
+                WHERE observed_at >= ?::TIMESTAMP - INTERVAL 1 DAY AND camera_id IN (SELECT camera_id FROM cams))
         SELECT (SELECT count(*) FROM cams) AS total,
                count(*) FILTER (WHERE latest.online
                    AND latest.seen >= ?::TIMESTAMP - INTERVAL {CAMERA_HEARTBEAT_MINUTES} MINUTE) AS online,
@@ -74,9 +71,7 @@ def sensors_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFram
     as_of, since = reporting_window(con)
     return _df(con, f"""
         WITH sens AS (SELECT sensor_id, kind, threshold FROM dim_sensor d WHERE {cond}),
-             latest AS (
-                SELECT sensor_id, arg_max(value, observed_at) AS value
-                FROM fact_sensor_reading WHERE observed_at >= ? GROUP BY sensor_id)
+             latest AS (SELECT sensor_id, value FROM agg_sensor_latest WHERE observed_at >= ?)
         SELECT sens.kind,
                count(*) AS total,
                count(*) FILTER (WHERE latest.value > sens.threshold) AS over,

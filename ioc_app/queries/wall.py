@@ -61,9 +61,7 @@ def sensor_latest(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     cond, params = scope.area_filter("d.area_key")
     _, since = reporting_window(con)
     return _df(con, f"""
-        WITH latest AS (
-                SELECT sensor_id, arg_max(value, observed_at) AS value, max(observed_at) AS observed_at
-                FROM fact_sensor_reading WHERE observed_at >= ? GROUP BY sensor_id)
+        WITH latest AS (SELECT sensor_id, value, observed_at FROM agg_sensor_latest WHERE observed_at >= ?)
         SELECT d.sensor_id, d.name, d.kind, d.unit, d.threshold, d.lat, d.lon, d.area_key,
                a.name AS area_name, latest.value, latest.observed_at
         FROM dim_sensor d
@@ -89,12 +87,11 @@ def camera_states(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime 
     cond, params = scope.area_filter("c.area_key")
     return _df(con, f"""
         WITH recent AS (
-                SELECT s.camera_id, arg_max(s.online, s.observed_at) AS last_online_flag,
-                       max(s.observed_at) AS seen,
-                       max(s.observed_at) FILTER (WHERE s.online) AS last_online
-                FROM fact_camera_status s
-                WHERE s.observed_at >= ?::TIMESTAMP - INTERVAL {OFFLINE_LOOKBACK_DAYS} DAY
-                GROUP BY s.camera_id)
+                SELECT camera_id, online AS last_online_flag, observed_at AS seen,
+                       CASE WHEN last_online >= ?::TIMESTAMP - INTERVAL {OFFLINE_LOOKBACK_DAYS} DAY
+                            THEN last_online END AS last_online
+                FROM agg_camera_latest
+                WHERE observed_at >= ?::TIMESTAMP - INTERVAL {OFFLINE_LOOKBACK_DAYS} DAY)
         SELECT c.camera_id, c.name, c.kind, c.lat, c.lon, c.area_key, a.name AS area_name,
                coalesce(r.last_online_flag AND r.seen >= ?::TIMESTAMP - INTERVAL {CAMERA_HEARTBEAT_MINUTES} MINUTE,
                         FALSE) AS online,
@@ -103,4 +100,4 @@ def camera_states(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime 
         LEFT JOIN recent r USING (camera_id)
         LEFT JOIN dim_area a ON a.area_key = c.area_key
         WHERE {cond}
-        ORDER BY c.camera_id""", [as_of, as_of, *params])
+        ORDER BY c.camera_id""", [as_of, as_of, as_of, *params])
