@@ -206,7 +206,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         if newest is None:
             return None
         f = q.TicketFilter(newest, days if days in PERIODS else PERIODS[0], category or None, agency or None)
-        known = set(communes(f)["area_key"])
+        known = set(cache.run(q.communes, scope())["area_key"])
         return q.TicketFilter(f.as_of, f.days, f.service_code, f.agency, area if area in known else None)
 
     # What the charts show for a filter, in the user's scope: the charts and their exports read them alike.
@@ -254,21 +254,21 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         require_role(*ROLES)
         return TILES[str(ctx.triggered_id).removeprefix("fb-tile-")]
 
+    inputs = [Input("fb-days", "value"), Input("fb-category", "value"), Input("fb-agency", "value"),
+              Input("fb-area", "data"), Input("fb-viewport", "data")]
+
+    # The tiles and the map, and the charts: two answers the browser asks for at once, each drawn as it comes.
     @app.callback(Output("fb-crumb-province", "children"), Output("fb-crumb-commune", "children"),
                   [Output(f"fb-tile-{key}", "children") for key in TILES],
                   [Output(f"fb-tile-{key}", "title") for key in TILES],
-                  Output("fb-map", "figure"), Output("fb-volume", "figure"), Output("fb-funnel", "figure"),
-                  Output("fb-agencies", "figure"), Output("fb-footer", "children"),
-                  Input("fb-days", "value"), Input("fb-category", "value"), Input("fb-agency", "value"),
-                  Input("fb-area", "data"), Input("fb-viewport", "data"))
+                  Output("fb-map", "figure"), Output("fb-footer", "children"), *inputs)
     def show(days, category, agency, area, width):
         require_role(*ROLES)
         lang, size = lang_of(), font_px(width)
         f = ticket_filter(days, category, agency, area)
-        empty = _base_layout(go.Figure(), lang, size)
         if f is None:
-            return (province_name, None, *[None] * len(TILES), *[None] * len(TILES), empty, empty, empty, empty,
-                    t("no_data", lang))
+            return (province_name, None, *[None] * len(TILES), *[None] * len(TILES),
+                    _base_layout(go.Figure(), lang, size), t("no_data", lang))
         counts = communes(f)
         names = dict(zip(counts["area_key"], counts["name"]))
         s, source = summary(f).to_dict(), source_line(f, lang)
@@ -280,13 +280,23 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             t("fb_map_hover", lang, received=number(r["received"], lang), open=number(r["open"], lang),
               overdue=number(r["overdue"], lang)) for _, r in counts.iterrows()],
             hovertemplate=with_source("<b>%{text}</b><br>%{customdata}<extra></extra>", source))
+        return (province_name, f"› {names[f.area_key]}" if f.area_key else None,
+                *tiles.values(), *[hint] * len(TILES), map_fig, footer(f, lang))
+
+    @app.callback(Output("fb-volume", "figure"), Output("fb-funnel", "figure"), Output("fb-agencies", "figure"),
+                  *inputs)
+    def show_charts(days, category, agency, area, width):
+        require_role(*ROLES)
+        lang, size = lang_of(), font_px(width)
+        f = ticket_filter(days, category, agency, area)
+        if f is None:
+            return [_base_layout(go.Figure(), lang, size) for _ in range(3)]
+        source = source_line(f, lang)
         categories = cache.run(q.categories, scope())
         category_names = dict(zip(categories["service_code"], categories["service_name"]))
-        return (province_name, f"› {names[f.area_key]}" if f.area_key else None,
-                *tiles.values(), *[hint] * len(TILES), map_fig,
-                volume_figure(volume(f), category_names, lang, size, f.days, source),
-                funnel_figure(s, lang, size, source), agencies_figure(agency_times(f), lang, size, source),
-                footer(f, lang))
+        return (volume_figure(volume(f), category_names, lang, size, f.days, source),
+                funnel_figure(summary(f).to_dict(), lang, size, source),
+                agencies_figure(agency_times(f), lang, size, source))
 
     @app.callback(Output("fb-list-title", "children"), Output("fb-list-count", "children"),
                   Output("fb-tickets", "children"), [Output(f"fb-tile-{key}", "className") for key in TILES],
@@ -316,7 +326,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                 table(records, columns, "fb-tickets-table", t("fb_list_empty", lang)), *classes)
 
     def filters_text(f: q.TicketFilter, lang: str) -> str:
-        counts = communes(f)
+        counts = cache.run(q.communes, scope())
         names = dict(zip(counts["area_key"], counts["name"]))
         return " · ".join(str(part) for part in (t("fb_days", lang, n=f.days), f.service_code, f.agency,
                                                  names.get(f.area_key)) if part)

@@ -65,7 +65,7 @@ def _camera_status(batch: Batch, table: pd.DataFrame) -> LoadResult:
                                               "online": online})[check.valid()])
     staged = stage(batch.con, "stage_camera_status", "fact_camera_status", status)
     loaded = append_new(batch.con, "fact_camera_status", staged, ["camera_id", "observed_at"],
-                        time_range(status, "observed_at"))
+                        time_range(status, "observed_at"), "observed_at, camera_id")
     if loaded:
         rollups.cameras(batch.con, f"{staged}_new")
     return LoadResult(len(table), loaded, check.problems())
@@ -83,7 +83,7 @@ def _camera_events(batch: Batch, table: pd.DataFrame) -> LoadResult:
                                               "detail": check.optional("detail")})[check.valid()])
     staged = stage(batch.con, "stage_camera_event", "fact_camera_event", events)
     loaded = append_new(batch.con, "fact_camera_event", staged, ["camera_id", "event_at", "event_type"],
-                        time_range(events, "event_at"))
+                        time_range(events, "event_at"), "event_at, camera_id")
     return LoadResult(len(table), loaded, check.problems())
 
 
@@ -134,7 +134,8 @@ def _sensor_readings(batch: Batch, table: pd.DataFrame) -> LoadResult:
         new = new_rows(con, "fact_sensor_reading", "batch_sensor_reading", ["sensor_id", "observed_at"],
                        time_range(readings, "observed_at"))
         rollups.sensors(con, new)
-        loaded = insert_rows(con, "fact_sensor_reading", new, [batch.batch_id, batch.source, batch.started_at])
+        loaded = insert_rows(con, "fact_sensor_reading", new, [batch.batch_id, batch.source, batch.started_at],
+                             "observed_at, sensor_id")
     finally:
         con.unregister("batch_sensor_reading")
     return LoadResult(len(table), loaded, check.problems())

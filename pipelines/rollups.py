@@ -65,7 +65,7 @@ def sensors(con: duckdb.DuckDBPyConnection, new_readings: str) -> None:
         INSERT INTO {L}.agg_sensor_hourly
         SELECT t.sensor_id, s.area_key, t.hour, t.n, t.total / t.n, t.low, t.high
         FROM touched_sensor_hours t LEFT JOIN {L}.dim_sensor s ON s.sensor_id = t.sensor_id
-        WHERE t.touched""").fetchone()[0]
+        WHERE t.touched ORDER BY t.hour, t.sensor_id""").fetchone()[0]
     con.execute(f"""
         DELETE FROM {L}.agg_sensor_daily AS a WHERE a.day >= $low AND a.day < $high AND EXISTS (
             SELECT 1 FROM touched_sensor_days t WHERE t.sensor_id = a.sensor_id AND t.day = a.day)
@@ -75,7 +75,7 @@ def sensors(con: duckdb.DuckDBPyConnection, new_readings: str) -> None:
         SELECT t.sensor_id, any_value(s.area_key), CAST(t.hour AS DATE) AS day, sum(t.n), sum(t.total) / sum(t.n),
                min(t.low), max(t.high)
         FROM touched_sensor_hours t LEFT JOIN {L}.dim_sensor s ON s.sensor_id = t.sensor_id
-        GROUP BY t.sensor_id, day""").fetchone()[0]
+        GROUP BY t.sensor_id, day ORDER BY day, t.sensor_id""").fetchone()[0]
     device_latest.add_readings(con, new_readings)
     log.info("rollups: %d hourly and %d daily sensor partitions and the sensors' newest readings refreshed "
              "in %.2f s", hours, days, time.perf_counter() - started)

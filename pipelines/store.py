@@ -66,9 +66,18 @@ def new_rows(con: duckdb.DuckDBPyConnection, table: str, staged: str, keys: list
     return f"{staged}_new"
 
 
+def _ordered(order_by: str | None) -> str:
+    """The ORDER BY rows are written in. A feed's rows go in time order: a row group then holds a few
+    hours, and a query of a time window reads only the row groups of it (DuckDB skips the others by
+    their min/max), where rows in the order of the source file (one sensor's year after another's)
+    would make every row group span the whole file."""
+    return f" ORDER BY {order_by}" if order_by else ""
+
+
 def append_new(con: duckdb.DuckDBPyConnection, table: str, staged: str, keys: list[str],
-               where: str = "TRUE") -> int:
-    """Insert the staged rows whose natural key is not in the table yet; returns how many.
+               where: str = "TRUE", order_by: str | None = None) -> int:
+    """Insert the staged rows whose natural key is not in the table yet, in the order `order_by`
+    (`_ordered`); returns how many.
 
     `where` narrows the scan of the existing rows (e.g. to the batch's time range). The
     inserted rows stay in the temp table `<staged>_new` for the rollups.
@@ -78,18 +87,20 @@ def append_new(con: duckdb.DuckDBPyConnection, table: str, staged: str, keys: li
     con.execute(f"CREATE OR REPLACE TEMP TABLE {staged}_new AS " + missing)
     count = con.execute(f"SELECT count(*) FROM {staged}_new").fetchone()[0]
     if count:
-        con.execute(f"INSERT INTO lake.main.{table} SELECT * FROM {staged}_new")
+        con.execute(f"INSERT INTO lake.main.{table} SELECT * FROM {staged}_new" + _ordered(order_by))
     log.info("%s: %d new rows loaded in %.2f s", table, count, time.perf_counter() - started)
     return int(count)
 
 
-def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: str, lineage: list[object]) -> int:
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: str, lineage: list[object],
+                order_by: str | None = None) -> int:
     """Insert `rows` (the table's columns before the lineage ones) with lineage values
-    (batch_id, source, loaded_at) bound once for the whole batch; returns how many."""
+    (batch_id, source, loaded_at) bound once for the whole batch, in the order `order_by`
+    (`_ordered`); returns how many."""
     started = time.perf_counter()
     names = [name for name, _ in columns(table)][:-len(lineage)]
     count = con.execute(f"INSERT INTO lake.main.{table} SELECT {', '.join(names)}, "
-                        f"{', '.join('?' for _ in lineage)} FROM {rows}", lineage).fetchone()[0]
+                        f"{', '.join('?' for _ in lineage)} FROM {rows}{_ordered(order_by)}", lineage).fetchone()[0]
     log.info("%s: %d new rows loaded in %.2f s", table, count, time.perf_counter() - started)
     return int(count)
 

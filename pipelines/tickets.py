@@ -101,7 +101,7 @@ def load_tickets(batch: Batch, table: pd.DataFrame) -> LoadResult:
     con = batch.con
     events = batch.with_lineage(pd.DataFrame({"ticket_id": ticket_id, "status": status, "event_at": event_at})[valid])
     loaded = append_new(con, "fact_ticket_event", stage(con, "stage_ticket_event", "fact_ticket_event", events),
-                        EVENT_KEY, time_range(events, "event_at"))
+                        EVENT_KEY, time_range(events, "event_at"), "event_at, ticket_id")
     if loaded:
         staged = stage(con, "stage_ticket", "fact_ticket", rows)
         con.execute("CREATE OR REPLACE TEMP TABLE touched_tickets AS "
@@ -113,7 +113,9 @@ def load_tickets(batch: Batch, table: pd.DataFrame) -> LoadResult:
         con.execute("CREATE OR REPLACE TEMP TABLE ticket_state AS " + _current_state_sql(staged),
                     [batch.batch_id, batch.source, batch.started_at])
         con.execute("DELETE FROM lake.main.fact_ticket WHERE ticket_id IN (SELECT ticket_id FROM touched_tickets)")
-        con.execute("INSERT INTO lake.main.fact_ticket SELECT * FROM ticket_state")
+        # Newest first: the desk's lists of the newest tickets read only the first row groups (ticket_rollups).
+        con.execute("INSERT INTO lake.main.fact_ticket SELECT * FROM ticket_state "
+                    "ORDER BY requested_at DESC, ticket_id")
         con.execute("INSERT INTO touched_days " + days_of.format(t="ticket_state"))
         rollups.tickets(con, "touched_days", "ticket_state")
     return LoadResult(read=len(table), loaded=loaded, problems=check.problems())

@@ -80,7 +80,7 @@ def test_volume_from_the_rollup_or_the_tickets_adds_up_to_received(con, scope, r
     assert one_category["received"].sum() < volume["received"].sum()
 
 
-def test_communes_and_lists_agree_with_the_tiles(con, scope, as_of):
+def test_communes_and_lists_agree_with_the_tiles(con, scope, raw, as_of):
     f = fb.TicketFilter(as_of, 365)
     s = _summary(con, scope, f)
     communes = fb.commune_counts(con, scope, f)
@@ -89,6 +89,12 @@ def test_communes_and_lists_agree_with_the_tiles(con, scope, as_of):
                         ("rated", "rated")):
         assert len(fb.tickets(con, scope, f, which, 20)) == min(20, s[tile])
         assert len(fb.tickets(con, scope, f, which, 10**7)) == s[tile]  # the list behind the tile, whole
+    columns = ["service_code", "service_name", "area_key", "status", "requested_at", "expected_at", "agency",
+               "satisfaction"]
+    listed = fb.tickets(con, scope, f, "open", 10**7).set_index("ticket_id").sort_index()
+    backlog = raw[raw["status"] != "closed"].set_index("ticket_id").sort_index()
+    pd.testing.assert_frame_equal(listed[columns], backlog[columns], check_dtype=False)
+    assert listed["closed_at"].isna().all() and listed["commune"].notna().all()
     overdue = fb.tickets(con, scope, f, "overdue", 50)
     assert overdue["expected_at"].is_monotonic_increasing and (overdue["expected_at"] < as_of).all()
     assert overdue["commune"].notna().all()
@@ -101,6 +107,8 @@ def test_communes_and_lists_agree_with_the_tiles(con, scope, as_of):
     narrow = Scope(scope.province_code, frozenset({busiest["area_key"]}))
     assert _summary(con, narrow, f)["received"] == busiest["received"]
     assert fb.commune_counts(con, narrow, f)["area_key"].tolist() == [busiest["area_key"]]
+    assert fb.communes(con, narrow)["area_key"].tolist() == [busiest["area_key"]]
+    assert fb.communes(con, scope)[["area_key", "code", "name"]].equals(communes[["area_key", "code", "name"]])
 
 
 def test_agency_times(con, scope, raw, as_of):

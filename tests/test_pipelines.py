@@ -417,6 +417,18 @@ def test_overlapping_readings_add_only_new_rows_and_rollups_stay_exact(sensor_la
     assert any(message.startswith("fact_sensor_reading: 3 new rows loaded") for message in messages)
 
 
+def test_feeds_are_stored_in_time_order(sensor_lake, tmp_path):
+    """A file holding one station's readings after the other's is stored in time order, so that the
+    row groups of a time window are the only ones its queries read."""
+    station_major = readings([(sensor, f"2025-09-01 10:{minute:02d}", 1.0)
+                              for sensor in ("SAL2", "SAL1") for minute in range(0, 60, 5)])
+    run_ingest(sensor_lake, "sensors", write(station_major, tmp_path / "station_major.csv"))
+    stored = query(sensor_lake, "SELECT observed_at, sensor_id FROM fact_sensor_reading")
+    assert stored == sorted(stored) and len(stored) == 24
+    hours = query(sensor_lake, "SELECT hour, sensor_id FROM agg_sensor_hourly")
+    assert hours == sorted(hours)
+
+
 LATEST_FROM_FEEDS = """
     SELECT 'sensor', sensor_id, max(observed_at), CAST(arg_max(value, observed_at) AS VARCHAR), NULL
     FROM fact_sensor_reading GROUP BY sensor_id

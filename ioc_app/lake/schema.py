@@ -43,12 +43,14 @@ TABLES: dict[str, str] = {
                          "min_value DOUBLE, max_value DOUBLE",
     "agg_sensor_daily": "sensor_id VARCHAR, area_key VARCHAR, day DATE, n BIGINT, avg_value DOUBLE, "
                         "min_value DOUBLE, max_value DOUBLE",
-    # Derived from fact_ticket (ioc_app/lake/ticket_rollups.py); columns after `closed` came later.
+    # Derived from fact_ticket (ioc_app/lake/ticket_rollups.py); columns after `closed` and after
+    # `expected_at` came later.
     "agg_ticket_daily": "day DATE, area_key VARCHAR, service_code VARCHAR, status VARCHAR, opened BIGINT, "
                         "closed BIGINT, agency VARCHAR, opened_on_time BIGINT, closed_on_time BIGINT, "
                         "closed_days DOUBLE, rated BIGINT, satisfaction_sum DOUBLE",
     "agg_ticket_backlog": "ticket_id VARCHAR, area_key VARCHAR, service_code VARCHAR, agency VARCHAR, "
-                          "status VARCHAR, requested_at TIMESTAMP, expected_at TIMESTAMP",
+                          "status VARCHAR, requested_at TIMESTAMP, expected_at TIMESTAMP, service_name VARCHAR, "
+                          "satisfaction INTEGER",
     # Derived from the device feeds (ioc_app/lake/device_latest.py).
     "agg_sensor_latest": "sensor_id VARCHAR, observed_at TIMESTAMP, value DOUBLE",
     "agg_camera_latest": "camera_id VARCHAR, observed_at TIMESTAMP, online BOOLEAN, last_online TIMESTAMP",

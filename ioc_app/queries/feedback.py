@@ -121,6 +121,16 @@ def agency_times(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter, 
         GROUP BY agency ORDER BY closed DESC, agency LIMIT ?""", [*params, f.start, f.as_of.date(), limit])
 
 
+def communes(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """The current communes in scope: area_key, code, name. Read from the areas only, it stays cached
+    while tickets arrive (ioc_app.web.query_cache)."""
+    cond, params = scope.area_filter("d.area_key")
+    return _df(con, f"""
+        SELECT d.area_key, d.code, d.name FROM dim_area d
+        WHERE d.level = 'commune' AND d.province_code = ? AND {cond} ORDER BY d.code""",
+        [scope.province_code, *params])
+
+
 def commune_counts(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter) -> pd.DataFrame:
     """Per current commune in scope (zero where none): received in the period, open and overdue
     now. The commune of `f` is ignored: the map shows them all."""
@@ -143,15 +153,16 @@ def commune_counts(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter
         [*params, f.start, f.as_of, *backlog_params, scope.province_code, *area_params])
 
 
-def _list_condition(which: str, f: TicketFilter) -> tuple[str, list, str]:
-    """Condition, parameters and order of one of LISTS (the tickets behind one tile)."""
+def _list(which: str, f: TicketFilter) -> tuple[str, str, list, str]:
+    """Table, condition, parameters and order of one of LISTS (the tickets behind one tile). Open and
+    overdue tickets are read from the backlog, which holds them with the list's columns."""
     closed = "t.status = 'closed' AND t.closed_at >= ? AND t.closed_at <= ?"
     return {
-        "received": ("t.requested_at >= ?", [f.start], "t.requested_at DESC"),
-        "open": ("t.status <> 'closed'", [], "t.expected_at"),
-        "overdue": ("t.status <> 'closed' AND t.expected_at < ?", [f.as_of], "t.expected_at"),
-        "closed": (closed, [f.start, f.as_of], "t.closed_at DESC"),
-        "rated": (closed + " AND t.satisfaction IS NOT NULL", [f.start, f.as_of], "t.closed_at DESC"),
+        "received": ("fact_ticket", "t.requested_at >= ?", [f.start], "t.requested_at DESC"),
+        "open": ("agg_ticket_backlog", "TRUE", [], "t.expected_at"),
+        "overdue": ("agg_ticket_backlog", "t.expected_at < ?", [f.as_of], "t.expected_at"),
+        "closed": ("fact_ticket", closed, [f.start, f.as_of], "t.closed_at DESC"),
+        "rated": ("fact_ticket", closed + " AND t.satisfaction IS NOT NULL", [f.start, f.as_of], "t.closed_at DESC"),
     }[which]
 
 
@@ -160,10 +171,11 @@ def tickets(con: duckdb.DuckDBPyConnection, scope: Scope, f: TicketFilter, which
     """The first `limit` tickets behind one tile (`which` in LISTS; how many there are in all is the
     summary's column of that name). Only the page's tickets are joined to their communes' names."""
     cond, params = _where(scope, f, "t")
-    extra, extra_params, order = _list_condition(which, f)
-    columns = ", ".join(f"t.{c}" for c in TICKET_COLUMNS if c != "commune")
+    table, extra, extra_params, order = _list(which, f)
+    columns = ", ".join("NULL::TIMESTAMP AS closed_at" if c == "closed_at" and table == "agg_ticket_backlog"
+                        else f"t.{c}" for c in TICKET_COLUMNS if c != "commune")
     return _df(con, f"""
-        WITH page AS (SELECT {columns} FROM fact_ticket t WHERE {cond} AND {extra}
+        WITH page AS (SELECT {columns} FROM {table} t WHERE {cond} AND {extra}
                       ORDER BY {order}, t.ticket_id LIMIT ?)
         SELECT t.*, d.name AS commune
         FROM page t LEFT JOIN dim_area d ON d.area_key = t.area_key
