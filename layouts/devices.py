@@ -116,14 +116,13 @@ def sensor_readings(latest: pd.DataFrame) -> pd.DataFrame:
 
 def camera_map(shapes: CommuneShapes, scope: Scope, cameras: pd.DataFrame, selected: str | None, lang: str,
                size: int, source: str) -> go.Figure:
-    figure = go.Figure(commune_outline(shapes.url(scope), shapes.codes(scope), GRID, 0.8,
-                                       fill="rgba(86,180,233,0.06)"))
+    traces = [commune_outline(shapes.url(scope), shapes.codes(scope), GRID, 0.8, fill="rgba(86,180,233,0.06)")]
     for online, colour, symbol in ((True, BLUE, "circle"), (False, VERMILLION, "x")):
         part = cameras[cameras["online"] == online]
         if part.empty:
             continue
         label = t("dv_online" if online else "dv_offline", lang)
-        figure.add_trace(go.Scattergeo(
+        traces.append(go.Scattergeo(
             lat=part["lat"], lon=part["lon"], mode="markers", name=f"{label} ({len(part)})",
             customdata=part[["camera_id", "name", "area_name"]].to_numpy(),
             marker=dict(size=size * 0.9, color=colour, symbol=symbol, line=dict(color="#0b1220", width=1)),
@@ -131,10 +130,10 @@ def camera_map(shapes: CommuneShapes, scope: Scope, cameras: pd.DataFrame, selec
                                       + "<extra></extra>", source)))
     if selected in set(cameras["camera_id"]):
         row = cameras[cameras["camera_id"] == selected].iloc[0]
-        figure.add_trace(go.Scattergeo(lat=[row["lat"]], lon=[row["lon"]], mode="markers", hoverinfo="skip",
-                                       showlegend=False, marker=dict(size=size * 2, color="rgba(0,0,0,0)",
-                                                                     line=dict(color=ORANGE, width=3))))
-    geo_frame(figure)
+        traces.append(go.Scattergeo(lat=[row["lat"]], lon=[row["lon"]], mode="markers", hoverinfo="skip",
+                                    showlegend=False, marker=dict(size=size * 2, color="rgba(0,0,0,0)",
+                                                                  line=dict(color=ORANGE, width=3))))
+    figure = geo_frame(go.Figure(traces))
     figure.update_layout(margin=dict(l=0, r=0, t=0, b=0), uirevision="cameras",
                          legend=dict(orientation="h", x=0, y=1, bgcolor="rgba(0,0,0,0)"))
     return base_layout(figure, lang, size)

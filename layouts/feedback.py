@@ -126,19 +126,18 @@ def volume_figure(volume: pd.DataFrame, names: dict[str, str], lang: str, size: 
     shown = order[:len(CATEGORY_COLOURS)]
     frame = volume.assign(service_code=volume["service_code"].where(volume["service_code"].isin(shown), OTHER))
     frame = frame.groupby(["bucket", "service_code"], as_index=False)["received"].sum()
-    figure = go.Figure()
+    bars = []
     for code, colour in [*zip(shown, CATEGORY_COLOURS), (OTHER, MUTED)]:
         part = frame[frame["service_code"] == code]
         if part.empty:
             continue
         name = names.get(code, code) if code != OTHER else t("fb_other", lang)
-        figure.add_trace(go.Bar(x=part["bucket"], y=part["received"], name=name, marker_color=colour,
-                                hovertemplate=name + ": %{y:,}<extra></extra>"))
-    figure.update_layout(barmode="stack", bargap=0.25)
-    series_layout(figure, lang, size, "%d/%m" if days <= 90 else "%m/%Y", source)
+        bars.append(go.Bar(x=part["bucket"], y=part["received"], name=name, marker_color=colour,
+                           hovertemplate=name + ": %{y:,}<extra></extra>"))
+    figure = series_layout(go.Figure(bars), lang, size, "%d/%m" if days <= 90 else "%m/%Y", source)
     peak = frame.groupby("bucket")["received"].sum().max() if len(frame) else 0
     figure.update_yaxes(dtick=1 if peak <= 6 else None)  # counts: no 0.5 ticks when they are small
-    figure.update_layout(legend=dict(font_size=size * 0.85), margin=dict(t=size * 3))
+    figure.update_layout(barmode="stack", bargap=0.25, legend=dict(font_size=size * 0.85), margin=dict(t=size * 3))
     return figure
 
 
