@@ -29,11 +29,12 @@ from layouts.tables import table
 from layouts.tiles import tile
 
 ROLES = ("leader", "dept_head", "approver", "unit_admin", "admin")
-EVENT_ROWS = 200
-# The desk tables show the cameras, outages and stations that need attention first; the exports hold them all.
+# The desk tables show the cameras, outages and stations that need attention first, and the newest
+# events; the exports hold them all.
 CAMERA_ROWS = 100
 OUTAGE_ROWS = 100
 SENSOR_ROWS = 100
+EVENT_ROWS = 100
 EXPORT_ROWS = 50_000
 
 

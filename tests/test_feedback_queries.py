@@ -149,6 +149,15 @@ def test_camera_uptime_and_outages(con, scope):
     ends = spans["ended"].fillna(newest)
     assert (spans["started"].iloc[1:].to_numpy() >= ends.iloc[:-1].to_numpy()).all()  # spans never overlap
     assert (one["ended"].dropna() > one.loc[one["ended"].notna(), "started"]).all()
+    beats = mine.sort_values("observed_at")
+    run = (beats["online"] != beats["online"].shift()).cumsum()  # runs of equal state, in order
+    expected = []
+    for _, part in beats[~beats["online"]].groupby(run[~beats["online"]]):
+        after = beats[beats["observed_at"] > part["observed_at"].max()]
+        expected.append((part["observed_at"].min(), after["observed_at"].min() if len(after) else pd.NaT))
+    found = list(zip(spans["started"], spans["ended"]))
+    assert [(a, None if pd.isna(b) else b) for a, b in found] == [(a, None if pd.isna(b) else b)
+                                                                  for a, b in sorted(expected)]
 
 
 def test_camera_events(con, scope):

@@ -33,17 +33,17 @@ def _camera(scope: Scope, camera_id: str | None) -> tuple[str, list]:
 def camera_uptime(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime | None) -> pd.DataFrame:
     """Per camera in scope: heartbeat rounds of the last WINDOW_DAYS days since it was installed
     (`rounds`), how many said online, and `uptime` = online / rounds (a missing heartbeat counts as down).
-    A camera has at most one heartbeat per round (the feed's key), so its online beats are its online rounds."""
+    A camera has at most one heartbeat per round (the feed's key), so its online beats are its online rounds.
+    The window's heartbeats are read once, for the rounds and for the online counts."""
     cond, params = scope.area_filter("c.area_key")
-    since = _window_start(as_of)
     return _df(con, f"""
-        WITH rounds AS (SELECT DISTINCT observed_at FROM fact_camera_status WHERE observed_at > ?),
+        WITH window_ AS MATERIALIZED (
+                SELECT camera_id, observed_at, online FROM fact_camera_status WHERE observed_at > ?),
+             rounds AS (SELECT DISTINCT observed_at FROM window_),
              cams AS (SELECT c.camera_id, c.installed_at FROM dim_camera c WHERE {cond}),
              seen AS (
-                SELECT s.camera_id, count(*) FILTER (WHERE s.online) AS online_rounds
-                FROM fact_camera_status s
-                WHERE s.observed_at > ? AND s.camera_id IN (SELECT camera_id FROM cams)
-                GROUP BY s.camera_id),
+                SELECT camera_id, count(*) FILTER (WHERE online) AS online_rounds
+                FROM window_ WHERE camera_id IN (SELECT camera_id FROM cams) GROUP BY camera_id),
              expected AS (
                 SELECT c.camera_id, count(r.observed_at) AS rounds
                 FROM cams c LEFT JOIN rounds r ON c.installed_at IS NULL OR r.observed_at >= c.installed_at
@@ -51,40 +51,37 @@ def camera_uptime(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime 
         SELECT c.camera_id, e.rounds, coalesce(seen.online_rounds, 0) AS online_rounds,
                coalesce(seen.online_rounds, 0) / nullif(e.rounds, 0) AS uptime
         FROM cams c JOIN expected e USING (camera_id) LEFT JOIN seen USING (camera_id)
-        ORDER BY uptime, c.camera_id""", [since, *params, since])
+        ORDER BY uptime, c.camera_id""", [_window_start(as_of), *params])
 
 
 def camera_outages(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime | None,
                    camera_id: str | None) -> pd.DataFrame:
     """Offline spans of the last WINDOW_DAYS days, ongoing then newest first: camera_id, name, started (first
     offline heartbeat), ended (first online heartbeat after it; NULL while still down) and
-    minutes (up to the newest round when still down). Only the heartbeats of cameras that were
-    offline at least once in the window are put in order."""
+    minutes (up to the newest round when still down).
+
+    Two offline heartbeats of a camera are in the same span when no online heartbeat comes between
+    them, that is when the first online heartbeat after each is the same: one ordered pass over the
+    window's heartbeats (of the cameras offline at least once) gives each its next online heartbeat,
+    and the spans are the offline heartbeats grouped by it."""
     cond, params = _camera(scope, camera_id)
-    since = _window_start(as_of)
     return _df(con, f"""
-        WITH down AS (
-                SELECT DISTINCT s.camera_id FROM fact_camera_status s
-                WHERE s.observed_at > ? AND NOT s.online
-                  AND s.camera_id IN (SELECT c.camera_id FROM dim_camera c WHERE {cond})),
-             beats AS (
-                SELECT s.camera_id, s.observed_at, s.online,
-                       lag(s.online) OVER (PARTITION BY s.camera_id ORDER BY s.observed_at) AS before,
-                       lead(s.observed_at) OVER (PARTITION BY s.camera_id ORDER BY s.observed_at) AS next_at
-                FROM fact_camera_status s
-                WHERE s.observed_at > ? AND s.camera_id IN (SELECT camera_id FROM down)),
+        WITH window_ AS MATERIALIZED (
+                SELECT s.camera_id, s.observed_at, s.online FROM fact_camera_status s
+                WHERE s.observed_at > ? AND s.camera_id IN (SELECT c.camera_id FROM dim_camera c WHERE {cond})),
              marked AS (
-                SELECT *, sum(CASE WHEN NOT online AND coalesce(before, TRUE) THEN 1 ELSE 0 END)
-                              OVER (PARTITION BY camera_id ORDER BY observed_at) AS span
-                FROM beats),
+                SELECT camera_id, observed_at, online,
+                       min(observed_at) FILTER (WHERE online) OVER (
+                           PARTITION BY camera_id ORDER BY observed_at
+                           ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS next_online
+                FROM window_ WHERE camera_id IN (SELECT camera_id FROM window_ WHERE NOT online)),
              spans AS (
-                SELECT camera_id, span, min(observed_at) AS started,
-                       CASE WHEN bool_or(next_at IS NULL) THEN NULL ELSE max(next_at) END AS ended
-                FROM marked WHERE NOT online GROUP BY camera_id, span)
+                SELECT camera_id, min(observed_at) AS started, next_online AS ended
+                FROM marked WHERE NOT online GROUP BY camera_id, next_online)
         SELECT s.camera_id, c.name, s.started, s.ended,
                epoch(coalesce(s.ended, ?::TIMESTAMP) - s.started) / 60 AS minutes
         FROM spans s JOIN dim_camera c USING (camera_id)
-        ORDER BY s.ended IS NOT NULL, s.started DESC, s.camera_id""", [since, *params, since, as_of])
+        ORDER BY s.ended IS NOT NULL, s.started DESC, s.camera_id""", [_window_start(as_of), *params, as_of])
 
 
 def camera_events(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime | None, camera_id: str | None,
