@@ -2,7 +2,7 @@
 
 Every batch writes its own small Parquet files (inlining is off: schema.INLINE_ROW_LIMIT);
 this job flushes any rows a lake inlined before, rewrites files that rollup refreshes have partly deleted (DuckLake cannot merge
-a file with deletes), merges adjacent small files, expires snapshots older than `keep` (time travel
+a file with deletes), merges adjacent small files (below MERGE_BELOW_BYTES), expires snapshots older than `keep` (time travel
 and cache keys stay valid inside that window) and deletes the files no snapshot needs.
 `delete_orphaned_files` removes the Parquet files a killed batch wrote but never committed.
 """
@@ -19,6 +19,10 @@ from ioc_app.lake.connection import LAKE
 
 # A data file is rewritten without its deleted rows once this share of them is deleted.
 REWRITE_DELETED_SHARE = 0.2
+# Files from this size on are left as they are. The feeds' batches write a small file per table every
+# few minutes; merging those (2.2 s for 269 → 69 files at a province-year) keeps the hourly run cheap,
+# where merging every file rewrote the year's 500 MB each time (14-22 s).
+MERGE_BELOW_BYTES = 16 * 2**20
 
 
 @dataclass(frozen=True)
@@ -36,12 +40,12 @@ def _live_data_files(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def compact(con: duckdb.DuckDBPyConnection, keep: timedelta = timedelta(days=7)) -> MaintenanceReport:
-    """Flush inlined rows, rewrite partly deleted files, merge small files, expire old snapshots and
-    remove unneeded files."""
+    """Flush inlined rows, rewrite partly deleted files, merge the small files, expire old snapshots
+    and remove unneeded files."""
     before = _live_data_files(con)
     con.execute(f"CALL ducklake_flush_inlined_data('{LAKE}')")
     con.execute(f"CALL ducklake_rewrite_data_files('{LAKE}', delete_threshold => {REWRITE_DELETED_SHARE})")
-    con.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}')")
+    con.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}', max_file_size => {MERGE_BELOW_BYTES})")
     cutoff = f"now() - INTERVAL '{int(keep.total_seconds())} seconds'"
     expired = con.execute(
         f"SELECT count(*) FROM ducklake_expire_snapshots('{LAKE}', older_than => {cutoff})"
