@@ -1,9 +1,10 @@
-"""Small-file maintenance of the lake, run as a pipeline job (e.g. nightly).
+"""Small-file maintenance of the lake, run as a pipeline job (hourly by default).
 
 Every batch writes its own small Parquet files (inlining is off: schema.INLINE_ROW_LIMIT);
-this job flushes any rows a lake inlined before, rewrites files that rollup refreshes have partly deleted (DuckLake cannot merge
-a file with deletes), merges adjacent small files (below MERGE_BELOW_BYTES), expires snapshots older than `keep` (time travel
-and cache keys stay valid inside that window) and deletes the files no snapshot needs.
+this job flushes any rows a lake inlined before, rewrites files that rollup refreshes have
+partly deleted (DuckLake cannot merge a file with deletes), merges adjacent small files (below
+MERGE_BELOW_BYTES), expires snapshots older than `keep` (time travel and cache keys stay valid
+inside that window) and deletes the files no snapshot needs.
 `delete_orphaned_files` removes the Parquet files a killed batch wrote but never committed.
 """
 from __future__ import annotations
