@@ -169,9 +169,9 @@ def sensors_attention_first(latest: pd.DataFrame) -> pd.DataFrame:
     """Stations above their limit first (the furthest above it first), then those without a recent
     reading, then the others in the order they came (kind, station)."""
     order = latest.assign(rank=(latest["value"] / latest["threshold"]).where(latest["over"]).fillna(0),
-                          silent=latest["value"].notna())
-    return order.sort_values(["over", "rank", "silent"], ascending=[False, False, True], kind="stable"
-                             ).drop(columns=["rank", "silent"])
+                          reporting=latest["value"].notna())
+    return order.sort_values(["over", "rank", "reporting"], ascending=[False, False, True], kind="stable"
+                             ).drop(columns=["rank", "reporting"])
 
 
 def shown_of(shown: int, total: int, lang: str) -> str:
