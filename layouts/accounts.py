@@ -172,8 +172,9 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                   State("ac-new-unit", "value"), State("ac-pick", "value"), State("ac-grant-role", "value"),
                   State("ac-to", "value"), State("ac-reason", "value"), State("ac-on", "date"),
                   State("ac-changed", "data"), prevent_initial_call=True)
-    def act(_create, _reset, _close, _grant, _handover, username, full_name, role, unit, picked, grant_role, to_name,
-            reason, on, changed):
+    def act(_create, _reset, _close, _grant, _handover, username: str | None, full_name: str | None,
+            role: str | None, unit: str | None, picked: str | None, grant_role: str | None, to_name: str | None,
+            reason: str | None, on: str | None, changed: int | None):
         require_role(*ROLES)
         lang, action = lang_of(), ctx.triggered_id
         if action not in ACTIONS:

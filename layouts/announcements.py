@@ -93,7 +93,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                   State("ann-text-vi", "value"), State("ann-text-en", "value"), State("ann-start", "value"),
                   State("ann-end", "value"), State("ann-version", "data"),
                   prevent_initial_call=True)
-    def change(_submit, withdraw_clicks, text_vi, text_en, start_text, end_text, version):
+    def change(_submit, withdraw_clicks: list[int | None], text_vi: str | None, text_en: str | None,
+               start_text: str | None, end_text: str | None, version: int | None):
         require_role(*ROLES)
         lang, now = lang_of(), now_ict()
         trigger = ctx.triggered_id

@@ -9,6 +9,7 @@ from datetime import date, datetime, time
 
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict  # pydantic reads it on Python 3.11
 
 from ioc_app.config import Settings
 from ioc_app.errors import IocError
@@ -29,6 +30,17 @@ from layouts.tables import table
 ROLES = ("approver",)
 GRID_ID = "ap-grid"
 TABS = ("inbox", "approved", "exceptions")
+
+
+class OpenedReport(TypedDict):
+    """`ap-open`: the submission on screen."""
+    id: int
+
+
+class CellComment(TypedDict):
+    """One of `ap-cell-comments`: a cell ("row|column" codes) and the approver's comment on it."""
+    cell: str
+    text: str
 
 
 def _tab_button(tab: str, lang: str, active: bool) -> html.Button:
@@ -254,9 +266,9 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
 
     @app.callback(Output("ap-open", "data"), Input({"type": "ap-open-report", "id": ALL}, "n_clicks"),
                   prevent_initial_call=True)
-    def pick(clicks):
+    def pick(clicks: list[int | None]):
         require_role(*ROLES)
-        if not ctx.triggered_id or not any(clicks):
+        if not ctx.triggered_id or not any(clicks) or not isinstance(ctx.triggered_id["id"], int):
             return no_update
         return {"id": ctx.triggered_id["id"]}
 
@@ -264,7 +276,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                   Output("ap-explanations", "children"), Output("ap-events", "children"),
                   Output("ap-cell", "options"), Output("ap-cell-comments", "data", allow_duplicate=True),
                   Output("ap-columns", "data"), Input("ap-open", "data"), prevent_initial_call=True)
-    def show(opened):
+    def show(opened: OpenedReport | None):
         require_role(*ROLES)
         lang = lang_of()
         if not opened:
@@ -305,7 +317,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
 
     @app.callback(Output("ap-cell", "value"), Input(GRID_ID, "cellClicked"), State("ap-columns", "data"),
                   prevent_initial_call=True)
-    def cell_from_grid(clicked, columns):
+    def cell_from_grid(clicked: dict | None, columns: list[str] | None):
         """A click on a figure picks that cell for a comment (the dropdown does the same by keyboard)."""
         require_role(*ROLES)
         column = (clicked or {}).get("colId") or ""
@@ -316,7 +328,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
     @app.callback(Output("ap-cell-comments", "data"), Output("ap-cell-text", "value"),
                   Input("ap-cell-add", "n_clicks"), State("ap-cell", "value"), State("ap-cell-text", "value"),
                   State("ap-cell-comments", "data"), prevent_initial_call=True)
-    def add_cell_comment(_, cell, text, comments):
+    def add_cell_comment(_, cell: str | None, text: str | None, comments: list[CellComment] | None):
         require_role(*ROLES)
         if not cell or not (text or "").strip():
             return no_update, no_update
@@ -324,7 +336,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         return kept + [{"cell": cell, "text": text.strip()}], ""
 
     @app.callback(Output("ap-cell-list", "children"), Input("ap-cell-comments", "data"), State("ap-cell", "options"))
-    def list_cell_comments(comments, options):
+    def list_cell_comments(comments: list[CellComment] | None, options: list[dict] | None):
         labels = {option["value"]: option["label"] for option in options or []}
         return [html.Li([html.Strong(labels.get(c["cell"], c["cell"]) + ": "), c["text"]]) for c in comments or []]
 
@@ -338,8 +350,11 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                   State("ap-unapprove-reason", "value"), State("ap-ex-unit", "value"), State("ap-ex-regime", "value"),
                   State("ap-ex-period", "value"), State("ap-ex-until", "value"), State("ap-ex-reason", "value"),
                   State("ap-changed", "data"), prevent_initial_call=True)
-    def act(_a, _r, _b, _u, _g, opened, approve_comment, return_comment, cell_comments, picked, bulk_comment,
-            unapprove_id, unapprove_reason, ex_unit, ex_regime, ex_period, ex_until, ex_reason, changed):
+    def act(_a, _r, _b, _u, _g, opened: OpenedReport | None, approve_comment: str | None,
+            return_comment: str | None, cell_comments: list[CellComment] | None, picked: list[list[int] | None],
+            bulk_comment: str | None, unapprove_id: int | None, unapprove_reason: str | None, ex_unit: str | None,
+            ex_regime: str | None, ex_period: str | None, ex_until: str | None, ex_reason: str | None,
+            changed: int | None):
         require_role(*ROLES)
         lang, action = lang_of(), ctx.triggered_id
         opened_id = (opened or {}).get("id")
@@ -379,11 +394,11 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             return _message(t("entry_error", lang, message=str(exc)), False), no_update, no_update
         return _message(done, True), (changed or 0) + 1, still_open
 
-    def report_of(session: Session, opened: dict) -> tuple[str, str, str]:
+    def report_of(session: Session, opened: OpenedReport) -> tuple[str, str, str]:
         submission = session.get(Submission, opened["id"])
         if submission is None:
             raise IocError(f"report {opened['id']} no longer exists")
         return submission.unit.code, submission.regime_code, submission.period_code
 
     register_download(app, engine, lang_of, ROLES, buttons={"ap-pdf": "pdf", "ap-xlsx": "xlsx"}, target="ap-open",
-                      download="ap-download", message="ap-message", report_of=report_of)
+                      target_type=OpenedReport, download="ap-download", message="ap-message", report_of=report_of)

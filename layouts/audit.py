@@ -99,7 +99,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                   Input("au-user", "value"), Input("au-action", "value"), Input("au-entity", "value"),
                   Input("au-entity-id", "value"), Input("au-dates", "start_date"), Input("au-dates", "end_date"),
                   Input("au-text", "value"), State("au-page", "data"))
-    def results(_search, _prev, _next, user, action, entity, entity_id, since, until, text, page):
+    def results(_search, _prev, _next, user: str | None, action: str | None, entity: str | None,
+                entity_id: str | None, since: str | None, until: str | None, text: str | None, page: int | None):
         require_role(*ROLES)
         lang = lang_of()
         step = {"au-prev": -1, "au-next": 1}.get(ctx.triggered_id, None)

@@ -8,6 +8,7 @@ from datetime import date
 
 import dash_ag_grid as dag
 from dash import ALL, MATCH, Dash, Input, Output, State, ctx, dcc, html, no_update
+from typing_extensions import TypedDict  # pydantic reads it on Python 3.11
 
 from ioc_app.config import Settings
 from ioc_app.errors import IocError
@@ -33,6 +34,12 @@ TABS: dict[str, tuple[str, ...]] = {
 }
 FIRST_TAB = "units"
 PAGE_SIZE = 15
+
+
+class CatalogId(TypedDict):
+    """The id of a catalog's pattern-matched components."""
+    type: str
+    catalog: str
 
 
 def _tab_class(active: bool) -> str:
@@ -253,7 +260,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
     @app.callback(Output({"type": "cat-grid", "catalog": MATCH}, "rowData"),
                   Input({"type": "cat-changed", "catalog": MATCH}, "data"),
                   State({"type": "cat-changed", "catalog": MATCH}, "id"))
-    def load_rows(_, ident):
+    def load_rows(_, ident: CatalogId):
         require_role(*ROLES)
         with session_scope(engine()) as session:
             current_actor(session)
@@ -263,7 +270,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                   Input({"type": "cat-grid", "catalog": MATCH}, "selectedRows"),
                   Input({"type": "cat-new", "catalog": MATCH}, "n_clicks"),
                   prevent_initial_call=True)
-    def fill(selected, _):
+    def fill(selected: list[dict] | None, _):
         require_role(*ROLES)
         fields = [output["id"]["field"] for output in ctx.outputs_list]
         if ctx.triggered_id.get("type") == "cat-new" or not selected:
@@ -277,7 +284,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                   State({"type": "cat-input", "catalog": MATCH, "field": ALL}, "value"),
                   State({"type": "cat-changed", "catalog": MATCH}, "data"),
                   prevent_initial_call=True)
-    def write(_save, _delete, _values_list, changed):
+    def write(_save, _delete, _values_list, changed: int | None):
         require_role(*ROLES)
         lang = lang_of()
         catalog, action = ctx.triggered_id["catalog"], ctx.triggered_id["type"]
@@ -309,7 +316,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                   Input("cat-ver-form", "value"), Input("cat-ver-create", "n_clicks"),
                   State("cat-ver-rows", "value"), State("cat-ver-columns", "value"), State("cat-ver-from", "value"),
                   prevent_initial_call=True)
-    def versions(form_code, _, rows, columns, valid_from):
+    def versions(form_code: str | None, _, rows: list[str] | None, columns: list[str] | None,
+                 valid_from: str | None):
         require_role(*ROLES)
         lang = lang_of()
         if not form_code:

@@ -160,7 +160,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                 years[0])
 
     @app.callback(Output("cp-period", "options"), Output("cp-period", "value"), Input("cp-regime", "value"))
-    def periods(regime_code):
+    def periods(regime_code: str | None):
         require_role(*ROLES)
         if not regime_code:
             return [], None
@@ -172,7 +172,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
 
     @app.callback(Output("cp-tiles", "children"), Output("cp-tiles-note", "children"),
                   Input("cp-regime", "value"))
-    def tiles(regime_code):
+    def tiles(regime_code: str | None):
         require_role(*ROLES)
         lang, today = lang_of(), today_ict()
         if not regime_code:
@@ -186,7 +186,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
 
     @app.callback(Output("cp-table", "children"), Output("cp-table-title", "children"),
                   Input("cp-regime", "value"), Input("cp-period", "value"))
-    def units(regime_code, period_code):
+    def units(regime_code: str | None, period_code: str | None):
         require_role(*ROLES)
         lang = lang_of()
         if not regime_code or not period_code:
@@ -196,13 +196,13 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         return unit_table(frame, lang), t("compliance_table_title", lang, regime=regime_code, period=period_code)
 
     @app.callback(Output("cp-ranking", "children"), Input("cp-year", "value"))
-    def ranked(year):
+    def ranked(year: int | None):
         require_role(*ROLES)
         lang = lang_of()
         if not year:
             return no_update
         with session_scope(engine()) as session:
-            frame = service.ranking(session, int(year), today_ict(), actor=current_actor(session))
+            frame = service.ranking(session, year, today_ict(), actor=current_actor(session))
         return ranking_table(frame, lang)
 
     @app.callback(Output("cp-owed", "children"), Input("url", "pathname"))
@@ -212,7 +212,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             frame = service.owed(session, today_ict(), actor=current_actor(session))
         return owed_table(frame, lang_of())
 
-    def export(regime_code, period_code) -> Export | None:
+    def export(regime_code: str | None, period_code: str | None) -> Export | None:
         if not regime_code or not period_code:
             return None
         lang, today = lang_of(), today_ict()

@@ -9,6 +9,7 @@ from datetime import date
 
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict  # pydantic reads it on Python 3.11
 
 from ioc_app.clock import today_ict
 from ioc_app.config import Settings
@@ -33,6 +34,13 @@ ROLES = ("officer",)
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 GRID_ID = "entry-grid"
 EXPLAIN = "entry-explain"
+
+
+class ReportTarget(TypedDict):
+    """The report `entry-target` names: unit code, regime code and period code."""
+    unit: str
+    regime: str
+    period: str
 
 
 def layout(lang: str) -> html.Div:
@@ -203,9 +211,9 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
 
     @app.callback(Output("entry-target", "data"), Input({"type": "entry-open", "key": ALL}, "n_clicks"),
                   prevent_initial_call=True)
-    def pick(clicks):
+    def pick(clicks: list[int | None]):
         require_role(*ROLES)
-        if not ctx.triggered_id or not any(clicks):
+        if not ctx.triggered_id or not any(clicks) or str(ctx.triggered_id["key"]).count("|") != 2:
             return no_update
         unit, regime, period = ctx.triggered_id["key"].split("|", 2)
         return {"unit": unit, "regime": regime, "period": period}
@@ -224,7 +232,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         Input("entry-target", "data"), Input("entry-loaded", "data"), Input("entry-reload", "n_clicks"),
         prevent_initial_call=True,
     )
-    def load(target, _loaded, _reload):
+    def load(target: ReportTarget | None, _loaded, _reload):
         require_role(*ROLES)
         lang = lang_of()
         if not target:
@@ -284,7 +292,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         State("entry-loaded", "data"),
         prevent_initial_call=True,
     )
-    def act(_save, _submit, contents, filename, target, rows, row_version, _explained, loaded):
+    def act(_save, _submit, contents: str | None, filename: str | None, target: ReportTarget | None,
+            rows: list[dict] | None, row_version: int | None, _explained, loaded: int | None):
         """Save, submit or upload. The new row version goes straight to its store, so a Submit clicked
         right after Save (before the grid has reloaded) quotes the version just saved, not a stale one."""
         require_role(*ROLES)
@@ -344,5 +353,6 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                                  Signer.for_settings(settings), outlier_comments=explanations or None)
 
     register_download(app, engine, lang_of, ROLES, buttons={"entry-xlsx": "xlsx", "entry-csv": "csv"},
-                      target="entry-target", download="entry-download", message="entry-message",
+                      target="entry-target", target_type=ReportTarget, download="entry-download",
+                      message="entry-message",
                       report_of=lambda _session, target: (target["unit"], target["regime"], target["period"]))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
@@ -10,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from ioc_app.clock import now_ict
+from ioc_app.web.callback_inputs import checker
 from ioc_app.web.access import require_role
 from ioc_app.web.i18n import t
 
@@ -64,10 +66,14 @@ def register_export(app: Dash, name: str, states: list[State], build: Callable[.
                     roles: tuple[str, ...]) -> None:
     """Wire `export_actions(name)`: either button calls `build(*state values)` (the same query
     functions, with the same filters, as the panel's chart or table) and sends its table."""
+    check = checker(build)
+    labels = [f"{state.component_id}.{state.component_property}" for state in states]
+
     @app.callback(Output(f"{name}-download", "data"), Input(f"{name}-csv", "n_clicks"),
                   Input(f"{name}-xlsx", "n_clicks"), *states, prevent_initial_call=True)
-    def export(_csv, _xlsx, *values):
+    def export(_csv, _xlsx, *values: Any):  # checked against build's own parameters
         require_role(*roles)
+        check(values, labels)
         found = build(*values)
         if found is None:
             return no_update

@@ -200,7 +200,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
     def communes(f: q.TicketFilter) -> pd.DataFrame:
         return cache.run(q.commune_counts, scope(), f.without_area())
 
-    def ticket_filter(days, category, agency, area) -> q.TicketFilter | None:
+    def ticket_filter(days: int | None, category: str | None, agency: str | None, area: str | None) -> q.TicketFilter | None:
         newest = as_of()
         if newest is None:
             return None
@@ -261,7 +261,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                   [Output(f"fb-tile-{key}", "children") for key in TILES],
                   [Output(f"fb-tile-{key}", "title") for key in TILES],
                   Output("fb-map", "figure"), Output("fb-footer", "children"), *inputs)
-    def show(days, category, agency, area, width):
+    def show(days: int | None, category: str | None, agency: str | None, area: str | None, width: int | None):
         require_role(*ROLES)
         lang, size = lang_of(), font_px(width)
         f = ticket_filter(days, category, agency, area)
@@ -284,7 +284,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
 
     @app.callback(Output("fb-volume", "figure"), Output("fb-funnel", "figure"), Output("fb-agencies", "figure"),
                   *inputs)
-    def show_charts(days, category, agency, area, width):
+    def show_charts(days: int | None, category: str | None, agency: str | None, area: str | None, width: int | None):
         require_role(*ROLES)
         lang, size = lang_of(), font_px(width)
         f = ticket_filter(days, category, agency, area)
@@ -301,7 +301,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                   Output("fb-tickets", "children"), [Output(f"fb-tile-{key}", "className") for key in TILES],
                   Input("fb-days", "value"), Input("fb-category", "value"), Input("fb-agency", "value"),
                   Input("fb-area", "data"), Input("fb-list", "data"))
-    def show_list(days, category, agency, area, which):
+    def show_list(days: int | None, category: str | None, agency: str | None, area: str | None, which: str | None):
         require_role(*ROLES)
         lang, which = lang_of(), which if which in q.LISTS else "received"
         classes = ["fb-tile active" if list_ == which else "fb-tile" for list_ in TILES.values()]
@@ -338,7 +338,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         """Wires the export of the chart `what` (buttons `fb-…-export-csv/xlsx`) to the decorated
         `rows(filter, lang)`: its rows for the page's filters in the user's scope, titled with them."""
         def wire(rows: Rows) -> Rows:
-            def build(days, category, agency, area) -> Export | None:
+            def build(days: int | None, category: str | None, agency: str | None, area: str | None) -> Export | None:
                 f = ticket_filter(days, category, agency, area)
                 if f is None:
                     return None
@@ -379,7 +379,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                                            "received": t("fb_received", lang), "open": t("fb_open", lang),
                                            "overdue": t("fb_overdue", lang)})
 
-    def ticket_export(days, category, agency, area, which) -> Export | None:
+    def ticket_export(days: int | None, category: str | None, agency: str | None, area: str | None,
+                      which: str | None) -> Export | None:
         lang, which = lang_of(), which if which in q.LISTS else "received"
         f = ticket_filter(days, category, agency, area)
         if f is None:

@@ -293,7 +293,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         """Wires the export of the panel `what` (buttons `ind-…-export-csv/xlsx`) to the decorated
         `rows(selection, lang)`: the page's selection in the user's scope, titled with the filters."""
         def wire(rows: Rows) -> Rows:
-            def build(code, period, category, area) -> Export | None:
+            def build(code: str | None, period: str | None, category: str | None,
+                      area: str | None) -> Export | None:
                 chosen = selection(code, period, category, area)
                 if chosen is None:
                     return None

@@ -183,7 +183,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                   prevent_initial_call=True)
     def open_publication(clicks: list):
         require_role(*ROLES)
-        if not ctx.triggered_id or not any(clicks):
+        if not ctx.triggered_id or not any(clicks) or not isinstance(ctx.triggered_id["id"], int):
             return no_update
         return ctx.triggered_id["id"]
 

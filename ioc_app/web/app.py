@@ -20,6 +20,7 @@ def create_app(settings: Settings) -> Flask:
     from ioc_app.opdb.session import engine_for
     from ioc_app.web.announcements import install_announcements
     from ioc_app.web.auth import install_auth
+    from ioc_app.web.callback_inputs import install_callback_inputs
     from ioc_app.web.commune_shapes import install_commune_shapes
     from ioc_app.web.health import install_health
     from ioc_app.web.lake_reader import LakeReader
@@ -63,4 +64,5 @@ def create_app(settings: Settings) -> Flask:
     install_api(server, settings, reader)
     install_security(server, app, settings, public)
     install_answer_cache(server, settings, reader)
+    install_callback_inputs(server, app, public)
     return server
