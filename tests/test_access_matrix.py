@@ -325,6 +325,8 @@ def _exercise(browser: Browser, callbacks: list[dict], route: dict, rules: list[
     for path in rules:
         answer = browser.get(path)
         calls += 1
+        if answer.status_code >= 500:
+            problems.append(f"{account.name}: {path} answers {answer.status_code}")
         if path.startswith(OPEN_TO_EVERYONE):
             continue
         if path.startswith(API_PREFIXES) and not anonymous:

@@ -17,7 +17,9 @@ import secrets
 from urllib.parse import urlparse
 
 from dash import Dash
+from dash.exceptions import DependencyException
 from flask import Flask, Response, abort, render_template, request, session
+from werkzeug.exceptions import NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ioc_app.config import Settings
@@ -99,6 +101,11 @@ def install_security(server: Flask, dash_app: Dash, settings: Settings, *other_a
     )
     hashes = dict.fromkeys(h for app in (dash_app, *other_apps) for h in app.csp_hashes())
     policy = content_security_policy(list(hashes))
+
+    @server.errorhandler(DependencyException)
+    def unknown_bundle(_exc: DependencyException) -> NotFound:
+        """A component bundle Dash does not serve (a mistyped or forged URL) is not found, not a crash."""
+        return NotFound()
 
     @server.before_request
     def refuse_cross_site_writes():
