@@ -213,9 +213,10 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                   prevent_initial_call=True)
     def pick(clicks: list[int | None]):
         require_role(*ROLES)
-        if not ctx.triggered_id or not any(clicks) or str(ctx.triggered_id["key"]).count("|") != 2:
+        key = ctx.triggered_id["key"] if ctx.triggered_id else None
+        if not any(clicks) or not isinstance(key, str) or key.count("|") != 2:
             return no_update
-        unit, regime, period = ctx.triggered_id["key"].split("|", 2)
+        unit, regime, period = key.split("|", 2)
         return {"unit": unit, "regime": regime, "period": period}
 
     @app.callback(

@@ -200,7 +200,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
     def communes(f: q.TicketFilter) -> pd.DataFrame:
         return cache.run(q.commune_counts, scope(), f.without_area())
 
-    def ticket_filter(days: int | None, category: str | None, agency: str | None, area: str | None) -> q.TicketFilter | None:
+    def ticket_filter(days: int | None, category: str | None, agency: str | None,
+                      area: str | None) -> q.TicketFilter | None:
         newest = as_of()
         if newest is None:
             return None
