@@ -14,8 +14,9 @@ from ioc_app.clock import today_ict
 from ioc_app.config import Settings
 from ioc_app.errors import IocError
 from ioc_app.opdb import accounts as service
-from ioc_app.opdb.models import Role, Unit, User
+from ioc_app.opdb.models import Unit, User
 from ioc_app.opdb.session import session_scope
+from ioc_app.opdb.users import name_of_role
 from ioc_app.web.access import require_role
 from ioc_app.web.i18n import t, when
 from ioc_app.web.opdb import current_actor, opdb_engine
@@ -79,11 +80,6 @@ def layout(lang: str) -> html.Div:
     ], className="ioc-stack ioc-accounts")
 
 
-def _role_name(session: Session, code: str, lang: str) -> str:
-    role = session.get(Role, code)
-    return (role.name_vi if lang == "vi" else role.name_en) if role else code
-
-
 def _unit_name(unit: Unit | None, lang: str) -> str:
     return f"{unit.name} ({unit.code})" if unit else t("accounts_no_unit", lang)
 
@@ -95,7 +91,7 @@ def _status(user: User, lang: str) -> str:
 
 
 def account_table(session: Session, users: list[User], lang: str):
-    rows = [{"username": u.username, "full_name": u.full_name or "", "role": _role_name(session, u.role_code, lang),
+    rows = [{"username": u.username, "full_name": u.full_name or "", "role": name_of_role(session, u.role_code, lang),
              "unit": _unit_name(u.unit, lang), "status": _status(u, lang), "created": when(u.created_at, lang)}
             for u in users]
     return table(rows, [
@@ -151,7 +147,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
         with session_scope(engine()) as session:
             actor = current_actor(session)
             users = service.accounts(session, actor)
-            roles = [{"label": _role_name(session, code, lang), "value": code}
+            roles = [{"label": name_of_role(session, code, lang), "value": code}
                      for code in service.grantable_roles(actor)]
             units = [{"label": _unit_name(unit, lang), "value": unit.code}
                      for unit in service.units_for(session, actor)]
@@ -195,7 +191,7 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                 elif action == "ac-grant":
                     user = service.grant_role(session, actor, picked, grant_role or "")
                     message = html.Div(t("accounts_granted", lang, user=picked,
-                                         role=_role_name(session, user.role_code, lang)),
+                                         role=name_of_role(session, user.role_code, lang)),
                                        className="alert alert-success")
                 else:
                     message = _issued(service.hand_over(session, actor, picked, to_name or "", reason or "",

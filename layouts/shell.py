@@ -9,6 +9,8 @@ from flask import session
 from flask_login import current_user
 
 from ioc_app.config import Settings
+from ioc_app.opdb.session import session_scope
+from ioc_app.opdb.users import name_of_role
 from ioc_app.web.access import has_role
 from ioc_app.web.i18n import t
 from ioc_app.web.language import asked_lang, current_lang
@@ -134,6 +136,10 @@ def register(app: Dash, settings: Settings, reader: LakeReader, province) -> Non
     cache = QueryCache(reader)
     by_path = {page.path: page for page in PAGES}
 
+    def role_names(codes: tuple[str, ...], lang: str) -> str:
+        with session_scope(opdb_engine(settings.database_url)) as db:
+            return ", ".join(name_of_role(db, code, lang) for code in codes)
+
     @app.callback(Output("ioc-header", "children"), Output("page", "children"), Input("url", "pathname"),
                   Input("url", "search"))
     def route(pathname: str | None, search: str | None):
@@ -143,7 +149,8 @@ def register(app: Dash, settings: Settings, reader: LakeReader, province) -> Non
         if page is None:
             body = html.P(t("not_found", lang), className="ioc-message")
         elif not _allowed(page):
-            body = html.P(t("forbidden", lang), className="ioc-message", id="forbidden")
+            body = html.P(t("forbidden", lang, roles=role_names(page.roles, lang)), className="ioc-message",
+                          id="forbidden")
         else:
             body = page.module.layout(lang)
             if page.kiosk:

@@ -43,6 +43,7 @@ def test_leader_is_refused_the_page_and_its_callback(server):
         log_in(page, server.url, *LEADER)
         page.goto(server.url + "/pipelines")
         page.wait_for_selector("#forbidden", timeout=30_000)
+        assert page.locator("#forbidden").inner_text().startswith("Trang này dành cho: Quản trị hệ thống.")
         links = page.locator("nav .ioc-nav-link")
         assert "/pipelines" not in [links.nth(i).get_attribute("href") for i in range(links.count())]
         response = page.request.post(server.url + "/_dash-update-component", data=json.dumps(CALLBACK),

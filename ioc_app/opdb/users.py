@@ -86,6 +86,12 @@ def get_user(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
+def name_of_role(session: Session, code: str, lang: str) -> str:
+    """The role's name in `lang` ("vi" or "en"); its code when there is no such role."""
+    role = session.get(Role, code)
+    return (role.name_vi if lang == "vi" else role.name_en) if role else code
+
+
 def _remember(session: Session, user: User) -> None:
     """Add the current hash to the history and keep only the newest HISTORY_DEPTH entries."""
     session.add(
