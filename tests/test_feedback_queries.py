@@ -38,6 +38,17 @@ def as_of(con, scope):
     return pd.Timestamp(tickets_summary(con, scope).iloc[0]["as_of"]).to_pydatetime()
 
 
+def test_the_tickets_as_of_is_the_newest_update_in_the_scope(con, scope, raw):
+    commune = raw.loc[raw["status"] != "closed", "area_key"].value_counts().index[-1]  # fewest open ones
+    for seen, rows in ((scope, raw), (Scope(scope.province_code, frozenset({commune}), commune),
+                                      raw[raw["area_key"] == commune])):
+        summary = tickets_summary(con, seen).iloc[0]
+        assert summary["as_of"] == rows["updated_at"].max()
+        backlog = rows[rows["status"] != "closed"]
+        assert summary["open"] == len(backlog) > 0
+        assert summary["overdue"] == (backlog["expected_at"] < rows["updated_at"].max()).sum()
+
+
 def _summary(con, scope, f) -> dict:
     return fb.summary(con, scope, f).iloc[0].to_dict()
 

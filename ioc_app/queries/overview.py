@@ -31,15 +31,18 @@ def figures_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFram
 
 
 def tickets_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
-    """Open and overdue tickets at the time of the newest ticket update (the backlog table holds
-    the tickets not closed), and how many tickets there are."""
+    """Open and overdue tickets at the time of the scope's newest ticket update (`as_of`; the
+    backlog table holds the tickets not closed). The newest update is a top-N, which skips the row
+    groups older than the best time found (ioc_app.queries.newest): 39 → 17 ms for three communes of
+    a province-year, where `max(updated_at)` read the whole column."""
     cond, params = scope.area_filter("area_key")
     return _df(con, f"""
-        WITH now_ AS (SELECT max(updated_at) AS as_of, count(*) AS total FROM fact_ticket WHERE {cond}),
+        WITH now_ AS (
+            SELECT updated_at AS as_of FROM fact_ticket WHERE {cond} ORDER BY updated_at DESC NULLS LAST LIMIT 1),
              open_ AS (
             SELECT count(*) AS open, count(*) FILTER (WHERE expected_at < (SELECT as_of FROM now_)) AS overdue
             FROM agg_ticket_backlog WHERE {cond})
-        SELECT open_.open, open_.overdue, now_.total, now_.as_of FROM now_, open_""", [*params, *params])
+        SELECT open_.open, open_.overdue, (SELECT as_of FROM now_) AS as_of FROM open_""", [*params, *params])
 
 
 def cameras_summary(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: datetime | None) -> pd.DataFrame:
