@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -17,6 +18,15 @@ LEADER = ("test_leader", "Lanh-dao-2026!")
 ADMIN = ("test_admin", "Quan-tri-2026!")
 # The password an administrator hands out; the person replaces it at the first sign-in.
 ISSUED_PASSWORD = "Cap-moi-2026!"
+
+
+def signed_in(app, name: str, password: str):
+    """A Flask test client of `app` signed in through the login form (with its CSRF token)."""
+    client = app.test_client()
+    form = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    assert client.post("/login", data={"csrf_token": token, "username": name, "password": password}).status_code == 302
+    return client
 
 
 def finish_first_login(database_url: str, name: str, issued: str, password: str) -> None:

@@ -4,7 +4,6 @@ role, another language or a new lake snapshot never gets a kept answer; exports 
 from __future__ import annotations
 
 import csv
-import re
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +16,7 @@ from ioc_app.opdb.session import engine_for, session_scope
 from ioc_app.web import answer_cache
 from ioc_app.web.app import create_app
 from ioc_app.web.query_cache import QueryCache
-from tests.conftest import LEADER
+from tests.conftest import LEADER, signed_in
 from tests.writeback_fixtures import copy_installation
 
 PASSWORD = "Bo-nho-dem-2026!"
@@ -41,14 +40,6 @@ def site(demo, tmp_path_factory):
     finally:
         engine.dispose()
     return instance, settings, create_app(settings), commune
-
-
-def _signed_in(app, name: str, password: str):
-    browser = app.test_client()
-    form = browser.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    assert browser.post("/login", data={"csrf_token": token, "username": name, "password": password}).status_code == 302
-    return browser
 
 
 def _body(browser, first_output: str, values: dict) -> dict:
@@ -89,7 +80,7 @@ def _post(browser, body: dict, lang: str = "vi"):
 
 def test_a_repeated_request_is_answered_without_its_queries(site, queries):
     _, _, app, _ = site
-    leader, other_leader = _signed_in(app, *LEADER), _signed_in(app, *LEADER)
+    leader, other_leader = signed_in(app, *LEADER), signed_in(app, *LEADER)
     body = _body(leader, "fb-crumb-province", FEEDBACK | {"fb-days": 90})
     first = _post(leader, body)
     assert first.status_code == 200 and queries
@@ -104,8 +95,8 @@ def test_a_repeated_request_is_answered_without_its_queries(site, queries):
 
 def test_another_scope_or_role_never_gets_a_kept_answer(site, queries):
     _, _, app, commune = site
-    leader, approver = _signed_in(app, *LEADER), _signed_in(app, "cache_approver", PASSWORD)
-    officer = _signed_in(app, "cache_officer", PASSWORD)
+    leader, approver = signed_in(app, *LEADER), signed_in(app, "cache_approver", PASSWORD)
+    officer = signed_in(app, "cache_officer", PASSWORD)
     body = _body(leader, "fb-crumb-province", FEEDBACK | {"fb-days": 7})
     province = _post(leader, body)
     queries.clear()
@@ -118,7 +109,7 @@ def test_another_scope_or_role_never_gets_a_kept_answer(site, queries):
 
 def test_a_new_snapshot_is_answered_afresh(site, queries):
     instance, settings, app, commune = site
-    leader = _signed_in(app, *LEADER)
+    leader = signed_in(app, *LEADER)
     body = _body(leader, "fb-crumb-province", FEEDBACK)
     before = _post(leader, body)
     with connect(settings, read_only=True) as con:

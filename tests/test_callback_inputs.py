@@ -11,7 +11,7 @@ from typing_extensions import TypedDict
 from ioc_app.config import load_settings
 from ioc_app.web.app import create_app
 from ioc_app.web.callback_inputs import ForgedInput, checker
-from tests.conftest import ADMIN, LEADER
+from tests.conftest import ADMIN, LEADER, signed_in
 
 
 class Target(TypedDict):
@@ -62,14 +62,6 @@ def site(demo):
     return create_app(load_settings(demo.config))
 
 
-def _signed_in(app, name: str, password: str):
-    browser = app.test_client()
-    form = browser.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    assert browser.post("/login", data={"csrf_token": token, "username": name, "password": password}).status_code == 302
-    return browser
-
-
 def _send(browser, output: str, inputs: list[tuple[str, str, object]], state: list[tuple[str, str, object]]):
     def items(listed):
         return [{"id": name, "property": prop, "value": value} for name, prop, value in listed]
@@ -87,7 +79,7 @@ def _output_of(browser, first: str) -> str:
 
 def test_the_server_answers_a_forged_store_with_400_and_a_real_one_with_200(site):
     app = site
-    browser = _signed_in(app, *LEADER)
+    browser = signed_in(app, *LEADER)
     output = _output_of(browser, "dv-crumb-camera")
     forged = _send(browser, output, [("dv-camera", "data", {"unit": "X"}), ("dv-viewport", "data", 1440)], [])
     assert forged.status_code == 400
@@ -98,7 +90,7 @@ def test_the_server_answers_a_forged_store_with_400_and_a_real_one_with_200(site
 
 def test_a_forged_regime_gets_the_write_back_refusal_as_400(site):
     app = site
-    browser = _signed_in(app, *ADMIN)
+    browser = signed_in(app, *ADMIN)
     answer = _send(browser, "..cp-period.options...cp-period.value..", [("cp-regime", "value", "NO-SUCH")], [])
     assert answer.status_code == 400
     assert "no report regime with code 'NO-SUCH'" in answer.get_data(as_text=True)
