@@ -111,7 +111,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             ("quarantined_24h", t("col_quarantined_24h", lang), fmt_int),
             ("message", t("col_message", lang), None),
         ], "pl-sources-table", t("none", lang))
-        freshness = table(cache.run(q.data_freshness).to_dict("records"), [
+        kinds = pd.concat([cache.run(q.kind_freshness, kind) for kind in q.FRESHNESS], ignore_index=True)
+        freshness = table(kinds.to_dict("records"), [
             ("kind", t("col_kind", lang), fmt_kind),
             ("newest", t("col_newest", lang), fmt_time),
             ("records", t("col_records", lang), fmt_int),
