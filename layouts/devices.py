@@ -52,7 +52,11 @@ def layout(lang: str) -> html.Div:
         dcc.Store(id="dv-viewport"),
         page_head(t("devices", lang), t("dv_breadcrumb", lang), "dv-crumb-all", "dv-crumb-camera",
                   t("dv_all_cameras", lang)),
-        html.Section(id="dv-kpis", className="ioc-kpis dv-tiles"),
+        # Three parts, one grid: the cameras' state and the sensors come with the map, the outages
+        # and events with their tables (two answers, drawn as each comes).
+        html.Section([html.Div(id=part, className="dv-tiles-part") for part in ("dv-kpis", "dv-kpis-activity",
+                                                                                 "dv-kpis-sensors")],
+                     className="ioc-kpis dv-tiles"),
         html.Div([
             panel(t("dv_map", lang),
                   dcc.Graph(id="dv-map", className="ioc-map", config=graph_config("dv-map", MAP_CONFIG)),
@@ -219,30 +223,33 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
     app.clientside_callback("function(p) { return window.innerWidth; }",
                             Output("dv-viewport", "data"), Input("url", "pathname"))
 
+    def chosen_camera(camera: str | None) -> str | None:
+        """The camera picked, when it is one of the scope's."""
+        known = set(cache.run(w.camera_states, scope(), heartbeat())["camera_id"])
+        return camera if camera in known else None
+
     @app.callback(Output("dv-camera", "data"), Input("dv-map", "clickData"), Input("dv-crumb-all", "n_clicks"),
                   prevent_initial_call=True)
     def pick_camera(click: dict | None, _back):
         require_role(*ROLES)
         if ctx.triggered_id == "dv-map" and click and click.get("points"):
             data = click["points"][0].get("customdata")
-            known = set(cache.run(w.camera_states, scope(), heartbeat())["camera_id"])
-            return data[0] if isinstance(data, list) and data and data[0] in known else no_update
+            picked = data[0] if isinstance(data, list) and data and isinstance(data[0], str) else None
+            return chosen_camera(picked) or no_update
         return None
 
-    @app.callback(Output("dv-crumb-camera", "children"), Output("dv-kpis", "children"), Output("dv-map", "figure"),
+    # The cameras' state, the map and the list; and the week's outages and events: two answers the
+    # browser asks for at once, each drawn as it comes (each half of the week's heartbeats' queries).
+    @app.callback(Output("dv-crumb-camera", "children"), Output("dv-kpis", "children"),
+                  Output("dv-kpis-sensors", "children"), Output("dv-map", "figure"),
                   Output("dv-cameras", "children"), Output("dv-cameras-count", "children"),
-                  Output("dv-outages", "children"),
-                  Output("dv-outages-count", "children"), Output("dv-events", "children"),
-                  Output("dv-events-count", "children"), Output("dv-camera-footer", "children"),
-                  Input("dv-camera", "data"), Input("dv-viewport", "data"))
+                  Output("dv-camera-footer", "children"), Input("dv-camera", "data"), Input("dv-viewport", "data"))
     def show_cameras(camera: str | None, width: int | None):
         require_role(*ROLES)
         lang, size = lang_of(), font_px(width)
         states = cameras()
-        camera = camera if camera in set(states["camera_id"]) else None
+        camera = chosen_camera(camera)
         latest = sensor_readings(cache.run(w.sensor_latest, scope()))
-        all_outages = cache.run(q.camera_outages, scope(), heartbeat(), None)
-        all_events = cache.run(q.camera_events, scope(), heartbeat(), None, EVENT_ROWS)
         online, total = int(states["online"].sum()), len(states)
         uptime = states["uptime"].mean() if total else None
         over = int(latest["over"].sum())
@@ -253,15 +260,10 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
                  "ioc-good" if online == total else "ioc-warn", "dv-kpi-online"),
             tile(t("dv_uptime", lang), percent(None if pd.isna(uptime) else uptime, lang, 1),
                  t("dv_uptime_sub", lang), tile_id="dv-kpi-uptime"),
-            tile(t("dv_outages", lang), number(len(all_outages), lang),
-                 t("dv_outages_sub", lang, n=number(all_outages["camera_id"].nunique(), lang)),
-                 tile_id="dv-kpi-outages"),
-            tile(t("dv_events", lang), number(int(all_events["total"].iloc[0]) if len(all_events) else 0, lang),
-                 t("dv_events_sub", lang), tile_id="dv-kpi-events"),
-            tile(t("dv_sensors_over", lang), number(over, lang),
-                 t("dv_sensors_over_sub", lang, total=number(len(latest), lang)),
-                 "ioc-alert" if over else "ioc-good", "dv-kpi-sensors"),
         ]
+        sensors = [tile(t("dv_sensors_over", lang), number(over, lang),
+                        t("dv_sensors_over_sub", lang, total=number(len(latest), lang)),
+                        "ioc-alert" if over else "ioc-good", "dv-kpi-sensors")]
         camera_table = table(attention_first(states, camera).head(CAMERA_ROWS).to_dict("records"), [
             ("name", t("dv_col_camera", lang), None),
             ("kind", t("dv_col_kind", lang), lambda v: _label("dv_kind_", v, lang)),
@@ -271,6 +273,26 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             ("uptime", t("dv_col_uptime", lang), lambda v: percent(None if pd.isna(v) else v, lang, 1)),
         ], "dv-cameras-table", t("no_data", lang), row_class=lambda r: "ioc-row-selected" if r["camera_id"] == camera
                                                                     else "")
+        names = dict(zip(states["camera_id"], states["name"]))
+        return (f"› {names[camera]}" if camera else None, kpis, sensors,
+                camera_map(shapes, scope(), states, camera, lang, size, source),
+                camera_table, shown_of(min(total, CAMERA_ROWS), total, lang), f"{source} · {snapshot(lang)}")
+
+    @app.callback(Output("dv-kpis-activity", "children"), Output("dv-outages", "children"),
+                  Output("dv-outages-count", "children"), Output("dv-events", "children"),
+                  Output("dv-events-count", "children"), Input("dv-camera", "data"))
+    def show_activity(camera: str | None):
+        require_role(*ROLES)
+        lang, camera = lang_of(), chosen_camera(camera)
+        all_outages = cache.run(q.camera_outages, scope(), heartbeat(), None)
+        all_events = cache.run(q.camera_events, scope(), heartbeat(), None, EVENT_ROWS)
+        kpis = [
+            tile(t("dv_outages", lang), number(len(all_outages), lang),
+                 t("dv_outages_sub", lang, n=number(all_outages["camera_id"].nunique(), lang)),
+                 tile_id="dv-kpi-outages"),
+            tile(t("dv_events", lang), number(int(all_events["total"].iloc[0]) if len(all_events) else 0, lang),
+                 t("dv_events_sub", lang), tile_id="dv-kpi-events"),
+        ]
         outages = camera_outages(all_outages, camera)
         outage_table = table(outages.head(OUTAGE_ROWS).to_dict("records"), [
             ("name", t("dv_col_camera", lang), None),
@@ -287,13 +309,8 @@ def register(app: Dash, settings: Settings, cache: QueryCache, lang_of: Callable
             ("event_type", t("dv_col_event", lang), lambda v: _label("dv_event_", v, lang)),
             ("detail", t("dv_col_detail", lang), None),
         ], "dv-events-table", t("dv_no_events", lang))
-        names = dict(zip(states["camera_id"], states["name"]))
-        return (f"› {names[camera]}" if camera else None, kpis,
-                camera_map(shapes, scope(), states, camera, lang, size, source),
-                camera_table, shown_of(min(total, CAMERA_ROWS), total, lang), outage_table,
-                shown_of(min(len(outages), OUTAGE_ROWS), len(outages), lang), event_table,
-                shown_of(len(events), event_total, lang),
-                f"{source} · {snapshot(lang)}")
+        return (kpis, outage_table, shown_of(min(len(outages), OUTAGE_ROWS), len(outages), lang), event_table,
+                shown_of(len(events), event_total, lang))
 
     # Fired by the page's own layout, not by the URL (see layouts/feedback.py `choices`).
     @app.callback(Output("dv-sensor", "options"), Output("dv-sensor", "value"), Output("dv-sensors", "children"),
