@@ -35,7 +35,7 @@ class ForgedInput(BadRequest):
 class _Slot:
     name: str
     declared: str  # the annotation as written, for the message
-    adapter: TypeAdapter | None  # None: not checked (a trigger, or not annotated)
+    adapter: TypeAdapter | None  # None: a trigger (`_name`), never read, or no type declared (refused)
     variadic: bool
 
 
