@@ -71,6 +71,17 @@ def _open_wall(browser, base_url: str, lang: str, width: int, height: int, query
     return page, foreign, time.monotonic() - started
 
 
+WATCH_VIEWS = """() => {
+    window.iocViewsShown = [];
+    const note = () => {
+        const view = document.querySelector('.wall-view.active')?.dataset.view;
+        if (view && window.iocViewsShown.at(-1) !== view) window.iocViewsShown.push(view);
+    };
+    note();
+    new MutationObserver(note).observe(document.body, {subtree: true, attributes: true, attributeFilter: ['class']});
+}"""
+
+
 def _active(page) -> str:
     return page.locator(".wall-view.active").get_attribute("data-view")
 
@@ -118,15 +129,19 @@ def test_wall_screen(wall_setup, tmp_path_factory):
                 assert _highlights(page, "overview-map") == len(wall_setup["highlighted"])
                 assert _highlights(page, "tickets-map") == len(wall_setup["overdue"])
 
-                seen = []
-                deadline = time.monotonic() + 30  # three views; a busy machine takes long screenshots
-                while len(seen) < 3 and time.monotonic() < deadline:
+                # The page notes each view it shows; the screenshots (seconds each at 4K on a busy
+                # machine, longer than a view's 3 s) cannot make the check miss one.
+                page.evaluate(WATCH_VIEWS)
+                shot: set[str] = set()
+                deadline = time.monotonic() + 30
+                while len(page.evaluate("window.iocViewsShown")) < 3 and time.monotonic() < deadline:
                     view = _active(page)
-                    if not seen or seen[-1] != view:
-                        seen.append(view)
+                    if view not in shot:
+                        shot.add(view)
                         page.wait_for_timeout(700)  # past the fade
                         page.screenshot(path=str(shots / f"wall-{lang}-{width}x{height}-{view}.png"))
                     page.wait_for_timeout(250)
+                seen = page.evaluate("window.iocViewsShown")
                 assert len(seen) >= 3, seen
                 start = ROTATION.index(seen[0])
                 assert seen == [ROTATION[(start + k) % len(ROTATION)] for k in range(len(seen))]
