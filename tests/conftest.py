@@ -29,6 +29,21 @@ def signed_in(app, name: str, password: str):
     return client
 
 
+def callback_body(browser, first_output: str, values: dict) -> dict:
+    """The request Dash sends for the callback whose outputs start with `first_output`."""
+    callback = next(c for c in browser.get("/_dash-dependencies").get_json()
+                    if c["output"].strip(".").startswith(first_output + "."))
+    parts = [part.strip(".").rsplit(".", 1) for part in callback["output"].split("...")]
+    outputs = [{"id": name, "property": prop} for name, prop in parts]
+
+    def items(kind: str) -> list[dict]:
+        return [{"id": i["id"], "property": i["property"], "value": values.get(i["id"])} for i in callback.get(kind, [])]
+
+    return {"output": callback["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": items("inputs"), "state": items("state"),
+            "changedPropIds": [f"{callback['inputs'][0]['id']}.{callback['inputs'][0]['property']}"]}
+
+
 def finish_first_login(database_url: str, name: str, issued: str, password: str) -> None:
     """What the person does at the first sign-in: prove the issued password, choose their own."""
     from ioc_app.opdb.session import engine_for, session_scope

@@ -16,7 +16,7 @@ from ioc_app.opdb.session import engine_for, session_scope
 from ioc_app.web import answer_cache
 from ioc_app.web.app import create_app
 from ioc_app.web.query_cache import QueryCache
-from tests.conftest import LEADER, signed_in
+from tests.conftest import LEADER, callback_body, signed_in
 from tests.writeback_fixtures import copy_installation
 
 PASSWORD = "Bo-nho-dem-2026!"
@@ -40,21 +40,6 @@ def site(demo, tmp_path_factory):
     finally:
         engine.dispose()
     return instance, settings, create_app(settings), commune
-
-
-def _body(browser, first_output: str, values: dict) -> dict:
-    """The request Dash sends for the callback whose outputs start with `first_output`."""
-    callback = next(c for c in browser.get("/_dash-dependencies").get_json()
-                    if c["output"].strip(".").startswith(first_output + "."))
-    parts = [part.strip(".").rsplit(".", 1) for part in callback["output"].split("...")]
-    outputs = [{"id": name, "property": prop} for name, prop in parts]
-
-    def items(kind: str) -> list[dict]:
-        return [{"id": i["id"], "property": i["property"], "value": values.get(i["id"])} for i in callback.get(kind, [])]
-
-    return {"output": callback["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
-            "inputs": items("inputs"), "state": items("state"),
-            "changedPropIds": [f"{callback['inputs'][0]['id']}.{callback['inputs'][0]['property']}"]}
 
 
 @pytest.fixture
@@ -81,7 +66,7 @@ def _post(browser, body: dict, lang: str = "vi"):
 def test_a_repeated_request_is_answered_without_its_queries(site, queries):
     _, _, app, _ = site
     leader, other_leader = signed_in(app, *LEADER), signed_in(app, *LEADER)
-    body = _body(leader, "fb-crumb-province", FEEDBACK | {"fb-days": 90})
+    body = callback_body(leader, "fb-crumb-province", FEEDBACK | {"fb-days": 90})
     first = _post(leader, body)
     assert first.status_code == 200 and queries
     queries.clear()
@@ -97,7 +82,7 @@ def test_another_scope_or_role_never_gets_a_kept_answer(site, queries):
     _, _, app, commune = site
     leader, approver = signed_in(app, *LEADER), signed_in(app, "cache_approver", PASSWORD)
     officer = signed_in(app, "cache_officer", PASSWORD)
-    body = _body(leader, "fb-crumb-province", FEEDBACK | {"fb-days": 7})
+    body = callback_body(leader, "fb-crumb-province", FEEDBACK | {"fb-days": 7})
     province = _post(leader, body)
     queries.clear()
     mine = _post(approver, body)
@@ -110,7 +95,7 @@ def test_another_scope_or_role_never_gets_a_kept_answer(site, queries):
 def test_a_new_snapshot_is_answered_afresh(site, queries):
     instance, settings, app, commune = site
     leader = signed_in(app, *LEADER)
-    body = _body(leader, "fb-crumb-province", FEEDBACK)
+    body = callback_body(leader, "fb-crumb-province", FEEDBACK)
     before = _post(leader, body)
     with connect(settings, read_only=True) as con:
         code, as_of = con.execute("SELECT a.code, max(t.updated_at) FROM lake.main.fact_ticket t JOIN "

@@ -11,7 +11,7 @@ from typing_extensions import TypedDict
 from ioc_app.config import load_settings
 from ioc_app.web.app import create_app
 from ioc_app.web.callback_inputs import ForgedInput, checker
-from tests.conftest import ADMIN, LEADER, signed_in
+from tests.conftest import ADMIN, LEADER, callback_body, signed_in
 
 
 class Target(TypedDict):
@@ -62,35 +62,24 @@ def site(demo):
     return create_app(load_settings(demo.config))
 
 
-def _send(browser, output: str, inputs: list[tuple[str, str, object]], state: list[tuple[str, str, object]]):
-    def items(listed):
-        return [{"id": name, "property": prop, "value": value} for name, prop, value in listed]
-    parts = [part.strip(".").rsplit(".", 1) for part in output.split("...")]
-    outputs = [{"id": name, "property": prop} for name, prop in parts]
-    return browser.post("/_dash-update-component", headers={"Origin": "http://localhost"}, json={
-        "output": output, "outputs": outputs if len(outputs) > 1 else outputs[0], "inputs": items(inputs),
-        "state": items(state), "changedPropIds": [f"{inputs[0][0]}.{inputs[0][1]}"]})
-
-
-def _output_of(browser, first: str) -> str:
-    return next(c["output"] for c in browser.get("/_dash-dependencies").get_json()
-                if c["output"].strip(".").startswith(first + "."))
+def _send(browser, first_output: str, values: dict):
+    return browser.post("/_dash-update-component", headers={"Origin": "http://localhost"},
+                        json=callback_body(browser, first_output, values))
 
 
 def test_the_server_answers_a_forged_store_with_400_and_a_real_one_with_200(site):
     app = site
     browser = signed_in(app, *LEADER)
-    output = _output_of(browser, "dv-crumb-camera")
-    forged = _send(browser, output, [("dv-camera", "data", {"unit": "X"}), ("dv-viewport", "data", 1440)], [])
+    forged = _send(browser, "dv-crumb-camera", {"dv-camera": {"unit": "X"}, "dv-viewport": 1440})
     assert forged.status_code == 400
     assert "dv-camera.data: expected str | None, got dict" in forged.get_data(as_text=True)
-    real = _send(browser, output, [("dv-camera", "data", None), ("dv-viewport", "data", 1440)], [])
+    real = _send(browser, "dv-crumb-camera", {"dv-camera": None, "dv-viewport": 1440})
     assert real.status_code == 200
 
 
 def test_a_forged_regime_gets_the_write_back_refusal_as_400(site):
     app = site
     browser = signed_in(app, *ADMIN)
-    answer = _send(browser, "..cp-period.options...cp-period.value..", [("cp-regime", "value", "NO-SUCH")], [])
+    answer = _send(browser, "cp-period", {"cp-regime": "NO-SUCH"})
     assert answer.status_code == 400
     assert "no report regime with code 'NO-SUCH'" in answer.get_data(as_text=True)
